@@ -1,0 +1,49 @@
+# Two commands for a fresh machine: `make run` and `make test` (README).
+# Everything they need is installed here, by the project's own files.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STATSD := tools/statsd/node_modules/statsd/stats.js
+
+.PHONY: run test bench lint venv statsd-server clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## run: set up and backtest the bundled sample (SMA trend on 600559.csv)
+run: $(STAMP)
+	$(BIN)/python -m engine backtest
+
+## test: set up (Python and the StatsD test server) and run the whole suite
+test: $(STAMP) statsd-server
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+## bench: the speed and memory benchmarks; prints figures and ratios
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# The real StatsD daemon (npm `statsd`) for the integration tests. Without
+# node/npm the tests that need it are skipped and say why.
+statsd-server: $(STATSD)
+
+$(STATSD): tools/statsd/package.json tools/statsd/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tools/statsd && npm ci --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the StatsD integration tests will be skipped"; \
+	fi
+
+clean:
+	rm -rf $(VENV) tools/statsd/node_modules results .bench

@@ -1,0 +1,188 @@
+"""The strategy agent: hosts one user strategy and translates between it and the hub.
+
+It announces the strategy's indicators, feeds it one MarketState at a time
+(so it can only see data up to the current event), mirrors its account from
+the broker's events, and publishes its orders only after ``on_bar`` returns,
+so the broker never answers while the strategy is still deciding.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from agents.base import Agent
+from hub import keys as K
+from hub.bus import Bus
+from hub.messages import (
+    BUY,
+    LIMIT,
+    MARKET,
+    SELL,
+    STOP,
+    STOP_LIMIT,
+    AccountState,
+    CancelOrder,
+    EndOfData,
+    Fill,
+    IndicatorRequest,
+    MarketState,
+    OrderCanceled,
+    OrderRejected,
+    SubmitOrder,
+)
+from strategies.api import Position, Strategy
+
+_FLAT = Position(size=0.0, avg_price=0.0)
+
+
+class StrategyHost(Agent):
+    def __init__(
+        self,
+        bus: Bus,
+        clock: Callable[[], int],
+        strategy_cls: type[Strategy],
+        name: str = "strategy",
+        params: Mapping[str, Any] | None = None,
+        initial_cash: float = 0.0,
+    ) -> None:
+        super().__init__(bus, clock)
+        self.name = name
+        self.now = 0
+        self._cash = initial_cash
+        self._equity = initial_cash
+        self._positions: dict[str, Position] = {}
+        self._open: dict[str, str] = {}  # order id -> instrument
+        self._outbox: list[Any] = []
+        self._seq = 0
+        self._instrument = ""
+        self._last_price: dict[str, float] = {}
+        self.strategy = strategy_cls(self, name, params)
+        specs = self.strategy.indicators()
+        self._specs = tuple(spec.__class__(name=n, kind=spec.kind, period=spec.period, source=spec.source) for n, spec in specs.items())
+        self._values = namedtuple("Indicators", [s.name for s in self._specs])._make  # type: ignore[misc]
+
+    # ------------------------------------------------------------ wiring
+
+    def attach(self) -> None:
+        sub = self.bus.subscribe
+        sub(self.name, K.MARKET_STATE, self._on_state)
+        sub(self.name, K.FILL, self._on_fill)
+        sub(self.name, K.ORDER_REJECTED, self._on_reject)
+        sub(self.name, K.ORDER_CANCELED, self._on_cancel)
+        sub(self.name, K.ACCOUNT, self._on_account)
+        sub(self.name, K.END_OF_DATA, self._on_end)
+
+    def start(self) -> None:
+        self.bus.publish(K.INDICATOR_REQUEST, IndicatorRequest(ts=self.clock(), requester=self.name, specs=self._specs))
+        self._call(self.strategy.on_start)
+
+    # ------------------------------------------------------------ handlers
+
+    def _on_state(self, msg: MarketState) -> None:
+        if msg.requester != self.name:
+            return
+        bar = msg.bar
+        self.now = msg.ts
+        self._instrument = bar.instrument
+        self._last_price[bar.instrument] = bar.close
+        self._call(self.strategy.on_bar, bar, self._values(msg.values))
+
+    def _on_fill(self, fill: Fill) -> None:
+        if fill.order_id not in self._open:
+            return
+        if fill.remaining <= 0:
+            del self._open[fill.order_id]
+        self._cash = fill.cash
+        old = self._positions.get(fill.instrument, _FLAT)
+        self._positions[fill.instrument] = Position(size=fill.position, avg_price=old.avg_price if fill.position else 0.0)
+        self.now = fill.ts
+        self._call(self.strategy.on_fill, fill)
+
+    def _on_reject(self, msg: OrderRejected) -> None:
+        if self._open.pop(msg.order_id, None) is None:
+            return
+        self.now = msg.ts
+        self._call(self.strategy.on_reject, msg)
+
+    def _on_cancel(self, msg: OrderCanceled) -> None:
+        if self._open.pop(msg.order_id, None) is None:
+            return
+        self.now = msg.ts
+        self._call(self.strategy.on_cancel, msg)
+
+    def _on_account(self, msg: AccountState) -> None:
+        self._cash = msg.cash
+        self._equity = msg.equity
+        if not msg.positions and not self._positions:
+            return
+        mine = self._positions
+        for p in msg.positions:
+            held = mine.get(p.instrument)
+            if held is None or held.size != p.size or held.avg_price != p.avg_price:
+                mine[p.instrument] = Position(size=p.size, avg_price=p.avg_price)
+        if len(mine) != len(msg.positions):
+            live = {p.instrument for p in msg.positions}
+            for instrument in [i for i in mine if i not in live]:
+                del mine[instrument]
+
+    def _on_end(self, msg: EndOfData) -> None:
+        self.now = msg.ts
+        self._call(self.strategy.on_stop)
+
+    def _call(self, hook: Callable[..., None], *args: Any) -> None:
+        """Run a strategy hook, then publish the orders it made, even if it raised."""
+        try:
+            hook(*args)
+        finally:
+            if self._outbox:
+                outbox, self._outbox = self._outbox, []
+                publish = self.bus.publish
+                for key, msg in outbox:
+                    publish(key, msg)
+
+    # ------------------------------------------------------------ StrategyContext
+
+    def submit(self, side: str, size: float, instrument: str | None, limit: float | None, stop: float | None) -> str:
+        if side not in (BUY, SELL):
+            raise ValueError(f"side must be BUY or SELL, got {side!r}")
+        instrument = instrument or self._instrument
+        if not instrument:
+            raise ValueError("no instrument given and no bar seen yet")
+        if limit is not None and stop is not None:
+            order_type = STOP_LIMIT
+        elif limit is not None:
+            order_type = LIMIT
+        elif stop is not None:
+            order_type = STOP
+        else:
+            order_type = MARKET
+        self._seq += 1
+        order_id = f"{self.name}-{self._seq}"
+        self._open[order_id] = instrument
+        self._outbox.append((K.SUBMIT_ORDER, SubmitOrder(
+            ts=self.now, order_id=order_id, strategy=self.name, instrument=instrument, side=side,
+            size=float(size), order_type=order_type, limit_price=limit, stop_price=stop,
+            signal_price=self._last_price.get(instrument, 0.0),
+        )))
+        return order_id
+
+    def cancel(self, order_id: str) -> None:
+        if order_id in self._open:
+            self._outbox.append((K.CANCEL_ORDER, CancelOrder(ts=self.now, order_id=order_id)))
+
+    def position(self, instrument: str | None = None) -> Position:
+        return self._positions.get(instrument or self._instrument, _FLAT)
+
+    def open_orders(self, instrument: str | None = None) -> list[str]:
+        instrument = instrument or self._instrument
+        if not self._open:
+            return []
+        return [oid for oid, inst in self._open.items() if inst == instrument]
+
+    def cash(self) -> float:
+        return self._cash
+
+    def value(self) -> float:
+        return self._equity

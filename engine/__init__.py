@@ -1,0 +1,1 @@
+"""The engine: configuration, clocks, loops, lifecycle and the CLI that wires agents together."""
