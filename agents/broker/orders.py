@@ -1,0 +1,97 @@
+"""The broker's open orders, and only those.
+
+Completed, rejected and canceled orders are dropped at once: the broker's
+per-event cost must not grow with history (results are recorded by another
+agent from the published events). Orders are grouped per instrument so a bar
+only touches its own instrument's orders, and a bar of an instrument with no
+orders costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+from hub.messages import BUY, LIMIT, MARKET, STOP, STOP_LIMIT, SubmitOrder
+
+
+class OpenOrder:
+    """A live order: its request, what is left to fill, and the stop-limit trigger state.
+
+    ``created_price`` is what backtrader calls ``order.created.price`` and
+    prices the submit-time cash check: the signal close for market orders,
+    the limit for limits, the stop for stops and stop-limits.
+    """
+
+    __slots__ = (
+        "order_id", "strategy", "instrument", "side", "is_buy", "order_type", "limit_price",
+        "stop_price", "signal_price", "created_price", "ts", "size", "remaining", "triggered", "invalid",
+    )
+
+    def __init__(self, msg: SubmitOrder) -> None:
+        self.order_id = msg.order_id
+        self.strategy = msg.strategy
+        self.instrument = msg.instrument
+        self.side = msg.side
+        self.is_buy = msg.side == BUY
+        self.order_type = msg.order_type
+        self.limit_price = msg.limit_price
+        self.stop_price = msg.stop_price
+        self.signal_price = msg.signal_price
+        self.ts = msg.ts
+        self.size = msg.size
+        self.remaining = msg.size
+        self.triggered = False
+        self.invalid = invalid_reason(msg)
+        if msg.order_type == LIMIT:
+            self.created_price = msg.limit_price
+        elif msg.order_type in (STOP, STOP_LIMIT):
+            self.created_price = msg.stop_price
+        else:
+            self.created_price = msg.signal_price
+
+    @property
+    def signed_remaining(self) -> float:
+        return self.remaining if self.is_buy else -self.remaining
+
+
+def invalid_reason(msg: SubmitOrder) -> str | None:
+    """Why an order cannot be taken at all, or None. Checked before any cash check."""
+    size = msg.size
+    if not (size > 0 and size != float("inf")):
+        return f"invalid size: {size!r} (must be a finite number > 0)"
+    if msg.side not in ("BUY", "SELL"):
+        return f"invalid side: {msg.side!r}"
+    kind = msg.order_type
+    if kind == MARKET:
+        if not msg.signal_price > 0:
+            return f"invalid order: market order needs signal_price > 0, got {msg.signal_price!r}"
+        return None
+    if kind == LIMIT:
+        return _price_reason("limit_price", msg.limit_price)
+    if kind == STOP:
+        return _price_reason("stop_price", msg.stop_price)
+    if kind == STOP_LIMIT:
+        return _price_reason("stop_price", msg.stop_price) or _price_reason("limit_price", msg.limit_price)
+    return f"invalid order: unknown order type {kind!r}"
+
+
+def _price_reason(name: str, value: float | None) -> str | None:
+    if value is None or not value > 0 or value == float("inf"):
+        return f"invalid order: {name} must be a finite price > 0, got {value!r}"
+    return None
+
+
+class InstrumentOrders:
+    """One instrument's orders: ``submitted`` await the submit check, ``active`` may fill.
+
+    Both lists keep arrival order, which is the order backtrader checks and
+    executes them in. ``cancels`` holds ids whose cancel takes effect at the
+    start of the instrument's next bar.
+    """
+
+    __slots__ = ("submitted", "active", "cancels", "seen")
+
+    def __init__(self, seen: bool) -> None:
+        self.seen = seen
+        self.submitted: list[OpenOrder] = []
+        self.active: list[OpenOrder] = []
+        self.cancels: list[str] = []
+
