@@ -1,0 +1,124 @@
+"""Backtest speed and memory: `sma_cross` (10/30) on seeded minute bars, through the full agent pipeline.
+
+Each measurement runs in a fresh child process so peak RSS belongs to that
+run alone. Printed in one run: replay bars/s from loaded data, end-to-end
+seconds including CSV parsing, peak RSS, the plain-Python loop on the same
+data, and the ratios against the targets of issue 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from benchmarks.datagen import ohlcv_file
+
+TARGETS = {"bars_per_s": 300_000, "plain_ratio": 8.0, "e2e_s": 4.0, "rss_mb": 300.0, "growth": 1.20}
+
+
+def _config(path: str, out: str):
+    from engine.config import Config, DataConfig, OutputConfig, StrategyConfig
+
+    config = Config()
+    return replace(
+        config,
+        data=DataConfig(paths=(path,), format="ohlcv"),
+        strategy=StrategyConfig(name="sma_cross", params={"fast": 10, "slow": 30, "size": 100}),
+        broker=replace(config.broker, cash=1_000_000.0),
+        output=OutputConfig(dir=out),
+    )
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def child_end_to_end(path: str) -> dict:
+    from engine.backtest import run_backtest
+
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        result = run_backtest(_config(path, out))
+        seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "bars": result.summary["bars"], "fills": result.summary["fills"],
+            "final_value": result.summary["final_value"], "peak_rss_mb": _peak_rss_mb()}
+
+
+def child_replay(path: str) -> dict:
+    from agents.market_data import open_stream
+    from benchmarks.plain_loop import crossover_loop
+    from engine.backtest import run_pipeline
+    from engine.logs import configure_logging
+
+    configure_logging("warning")
+    t0 = time.perf_counter()
+    bars = list(open_stream([path], format="ohlcv"))
+    load_s = time.perf_counter() - t0
+    config = _config(path, "")
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        summary = asyncio.run(run_pipeline(config, Path(out), "bench", bars))
+        replay_s = time.perf_counter() - t0
+    opens = [b.open for b in bars]
+    closes = [b.close for b in bars]
+    t0 = time.perf_counter()
+    trades, final = crossover_loop(opens, closes)
+    plain_s = time.perf_counter() - t0
+    return {"bars": len(bars), "load_s": load_s, "replay_s": replay_s, "plain_s": plain_s,
+            "engine_fills": summary["fills"], "plain_trades": trades,
+            "engine_final": summary["final_value"], "plain_final": final}
+
+
+def _run_child(kind: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_backtest", "--child", kind, str(path)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--child", choices=["e2e", "replay"])
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("--bars", type=int, default=1_000_000)
+    parser.add_argument("--big", type=int, default=10_000_000, help="bars for the memory-growth run (0 to skip)")
+    args = parser.parse_args(argv)
+    if args.child:
+        fn = child_end_to_end if args.child == "e2e" else child_replay
+        print(json.dumps(fn(args.path)))
+        return
+
+    path = ohlcv_file(args.bars)
+    replay = _run_child("replay", path)
+    e2e = _run_child("e2e", path)
+    bars_per_s = replay["bars"] / replay["replay_s"]
+    plain_per_s = replay["bars"] / replay["plain_s"]
+    ratio = replay["replay_s"] / replay["plain_s"]
+    print(f"\n== backtest: sma_cross 10/30 on {replay['bars']:,} seeded minute bars (full agent pipeline)")
+    print(f"  replay from loaded data  {bars_per_s:12,.0f} bars/s   target >= {TARGETS['bars_per_s']:,}  {_verdict(bars_per_s >= TARGETS['bars_per_s'])}")
+    print(f"  plain-Python loop        {plain_per_s:12,.0f} bars/s   engine/plain time ratio {ratio:.1f}x  target <= {TARGETS['plain_ratio']}x  {_verdict(ratio <= TARGETS['plain_ratio'])}")
+    print(f"  trades agree             engine fills {replay['engine_fills']:,} vs plain loop {replay['plain_trades']:,}; "
+          f"final {replay['engine_final']:.2f} vs {replay['plain_final']:.2f}")
+    print(f"  parse into messages      {replay['load_s']:.2f} s")
+    print(f"  end to end (parse+run)   {e2e['seconds']:.2f} s   target < {TARGETS['e2e_s']} s  {_verdict(e2e['seconds'] < TARGETS['e2e_s'])}")
+    print(f"  peak RSS end to end      {e2e['peak_rss_mb']:.0f} MB   target < {TARGETS['rss_mb']:.0f} MB  {_verdict(e2e['peak_rss_mb'] < TARGETS['rss_mb'])}")
+    if args.big:
+        big = _run_child("e2e", ohlcv_file(args.big))
+        growth = big["peak_rss_mb"] / e2e["peak_rss_mb"]
+        print(f"  {args.big:,} bars end to end {big['seconds']:.1f} s, peak RSS {big['peak_rss_mb']:.0f} MB: "
+              f"{growth:.2f}x the {args.bars:,}-bar run   target <= {TARGETS['growth']}x  {_verdict(growth <= TARGETS['growth'])}")
+
+
+if __name__ == "__main__":
+    main()
