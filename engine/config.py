@@ -58,12 +58,30 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class SweepConfig:
+    """``python -m engine sweep``: the grid and how to run it. Data, strategy and broker come from their own tables."""
+
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # param -> values; cells = instruments x product
+    workers: int | None = None  # local processes; None = every core
+    dask: str | None = None  # scheduler address; None = $DASK_SCHEDULER_ADDRESS, else local
+    cache_dir: str | None = None  # parsed-columns cache; None = $XDG_CACHE_HOME/engine/columns
+    metric: str = "total_return"  # ranking: total_return, sharpe, final_value, max_drawdown (lower is better)
+    top: int = 10  # rows of the printed overall ranking
+    bundle: int = 0  # backtests per Dask task; 0 = sized from the data
+    retries: int = 2  # Dask retries per task; local: worker deaths a backtest may cause
+    fail_fast: bool = False  # stop at the first failed backtest and exit non-zero
+    quiet: bool = False  # no progress bar
+    keep_runs: bool = False  # keep each backtest's fills/orders/equity under OUT/runs/<run-id>/
+
+
+@dataclass(frozen=True)
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    sweep: SweepConfig = field(default_factory=SweepConfig)
     log_level: str = "warning"
 
     def as_dict(self) -> dict[str, Any]:
@@ -71,7 +89,7 @@ class Config:
 
 
 _SECTIONS = {"data": DataConfig, "strategy": StrategyConfig, "broker": BrokerSettings,
-             "metrics": MetricsConfig, "output": OutputConfig}
+             "metrics": MetricsConfig, "output": OutputConfig, "sweep": SweepConfig}
 
 
 def _build(cls: type, table: dict[str, Any], where: str) -> Any:
