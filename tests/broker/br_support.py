@@ -242,6 +242,7 @@ class BtSetup:
     slip_fixed: float = 0.0
     coc: bool = False
     volume_cap: float | None = None
+    checksubmit: bool = True
 
 
 def run_backtrader(bars: Sequence[Bar], decide: Decide, setup: BtSetup, tmp: Path) -> Outcome:
@@ -266,13 +267,17 @@ def run_backtrader(bars: Sequence[Bar], decide: Decide, setup: BtSetup, tmp: Pat
             self.seq = 0
 
         def notify_order(self, order: Any) -> None:
-            bits = order.executed.exbits
-            seen = self.bits_seen.get(order.ref, 0)
-            for bit in list(bits)[seen:]:
-                out.fills.append((
-                    bt.num2date(bit.dt).date(), BUY if order.isbuy() else SELL, abs(bit.size), bit.price, bit.comm,
-                ))
-            self.bits_seen[order.ref] = len(bits)
+            # Notifications are shallow clones sharing ``executed``: an earlier
+            # "Accepted" clone already sees this bar's bits, so read bits only
+            # from execution notifications, which arrive in execution order.
+            if order.status in (order.Partial, order.Completed):
+                bits = list(order.executed.exbits)
+                seen = self.bits_seen.get(order.ref, 0)
+                for bit in bits[seen:]:
+                    out.fills.append((
+                        bt.num2date(bit.dt).date(), BUY if order.isbuy() else SELL, abs(bit.size), bit.price, bit.comm,
+                    ))
+                self.bits_seen[order.ref] = len(bits)
             if order.status in (order.Completed, order.Canceled, order.Margin, order.Rejected, order.Expired):
                 self.open.pop(self.seq_of_ref[order.ref], None)
             if order.status in (order.Margin, order.Rejected):
@@ -318,6 +323,7 @@ def run_backtrader(bars: Sequence[Bar], decide: Decide, setup: BtSetup, tmp: Pat
         cerebro.broker.set_slippage_perc(setup.slip_perc)
     if setup.slip_fixed:
         cerebro.broker.set_slippage_fixed(setup.slip_fixed)
+    cerebro.broker.set_checksubmit(setup.checksubmit)
     if setup.coc:
         cerebro.broker.set_coc(True)
     if setup.volume_cap is not None:
