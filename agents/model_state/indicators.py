@@ -78,7 +78,7 @@ class Sma:
     def update(self) -> float:
         src = self.src
         p = self.period
-        if src.run >= p and src.count >= self.ready:
+        if src.run >= p:  # p exact values since this SMA (or the latest on its source) was created
             try:
                 return (src.total - src.prefix[src.pos - p]) / self._div  # == Source.mean, inlined
             except OverflowError:

@@ -41,8 +41,15 @@ class Source:
         return self.history.capacity
 
     def enable_sums(self) -> None:
-        """Start exact prefix sums (from the next value on; idempotent)."""
+        """Start exact prefix sums, or restart the exact path when a new indicator joins.
+
+        ``run`` drops to 0, so for the next ``period`` bars every window uses the
+        fsum fallback (same values, slower). In exchange an SMA's fast path
+        needs one test, ``run >= period``, which also proves that the SMA has
+        seen ``period`` values since it was created.
+        """
         self.summed = True
+        self.run = 0
 
     def enable_squares(self) -> Source:
         """A companion series fed with ``x ** 2`` (backtrader's ``pow(data, 2)``), for std."""
@@ -91,6 +98,7 @@ class Source:
         if capacity <= self.capacity:
             return
         self.history.grow(capacity)
+        self.run = 0  # the zero padding below must never be read as a prefix
         old, pos = self.prefix, self.pos
         ordered = old[pos + 1 :] + old[: pos + 1]  # oldest .. newest (== total)
         self.prefix = [0] * (capacity + 1 - len(ordered)) + ordered

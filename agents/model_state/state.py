@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from agents.model_state.indicators import Indicator, build, sources_of
 from agents.model_state.ring import DEFAULT_BLOCK
 from agents.model_state.source import Source
@@ -22,14 +20,11 @@ class InstrumentState:
         self._block = block
         self.sources: dict[str, Source] = {}
         self.indicators: list[Indicator] = []
-        self._feeds: list[tuple[attrgetter, Source]] = []
-        self._updates: list = []
 
     def source(self, field: str) -> Source:
         src = self.sources.get(field)
         if src is None:
             src = self.sources[field] = Source(self.capacity, self._block)
-            self._feeds.append((attrgetter(field), src))
         return src
 
     def add(self, spec: IndicatorSpec) -> Indicator:
@@ -38,7 +33,7 @@ class InstrumentState:
             self.source(field)
         ind = build(spec, self.source)
         self.indicators.append(ind)
-        self._updates.append(ind.update)
+        self._wire()
         return ind
 
     def grow(self, capacity: int) -> None:
@@ -48,6 +43,25 @@ class InstrumentState:
                 src.grow(capacity)
 
     def update(self, bar: Bar) -> tuple[float, ...]:
-        for get, src in self._feeds:
-            src.push(get(bar))
-        return tuple([u() for u in self._updates])
+        """Push the bar into the sources, return every indicator's value (replaced by :meth:`_wire`)."""
+        return ()
+
+    def _wire(self) -> None:
+        """Compile ``update`` for the current sources and indicators.
+
+        Why: a generic loop (attrgetter per field, a list comprehension over
+        the indicators, tuple()) cost ~0.5 us a bar, as much as the
+        indicators themselves. The generated function is straight-line code
+        calling the same bound methods, e.g. for two SMAs on close::
+
+            def update(bar):
+                push_0(bar.close)
+                return (update_0(), update_1())
+        """
+        ns = {f"push_{i}": src.push for i, src in enumerate(self.sources.values())}
+        ns.update({f"update_{i}": ind.update for i, ind in enumerate(self.indicators)})
+        lines = [f"    push_{i}(bar.{field})" for i, field in enumerate(self.sources)]  # fields are checked names
+        values = "".join(f"update_{i}(), " for i in range(len(self.indicators)))
+        lines.append(f"    return ({values})")
+        exec("def update(bar):\n" + "\n".join(lines), ns)  # noqa: S102 - generated from checked names only
+        self.update = ns["update"]  # type: ignore[method-assign]
