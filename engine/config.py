@@ -75,6 +75,32 @@ class SweepConfig:
 
 
 @dataclass(frozen=True)
+class DaemonConfig:
+    """``python -m engine run``: the long-lived daemon. Every ``run`` flag has its key here."""
+
+    feed: str | None = None  # tcp://HOST:PORT of a live NDJSON feed (agents/live_feed)
+    replay: tuple[str, ...] = ()  # historical files played as a live feed instead
+    time_dilation: float | str = 1.0  # replay speed (x real time), or "virtual": as fast as timers allow
+    bar_interval: str = "1m"  # trades -> bars (agents/bar_builder)
+    bar_grace: str = "0s"  # wait this long past an interval's end before the timer closes its bar
+    control: str | None = None  # HOST:PORT of the control server; None = off
+    control_token: str | None = None  # Bearer token; required to bind a non-loopback address
+    journal: str | None = None  # directory of the append-only journal; None = no journal, no recovery
+    fsync_every: int = 64  # journal records per fsync batch ...
+    fsync_interval_ms: float = 5.0  # ... or this long after the first unsynced record
+    queue_size: int = 10_000  # market data queued for a lagging strategy before conflating
+    loop: str = "auto"  # auto (uvloop live, dilated/virtual for replays), uvloop, asyncio
+    stop_timeout: float = 2.0  # seconds a graceful stop may take
+    backoff_base: float = 0.1  # feed reconnect: first delay (s) ...
+    backoff_cap: float = 10.0  # ... longest delay
+    backoff_seed: int | None = 0  # jitter seed (recorded; None = random)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.replay, str | list):
+            object.__setattr__(self, "replay", tuple([self.replay] if isinstance(self.replay, str) else self.replay))
+
+
+@dataclass(frozen=True)
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
@@ -82,6 +108,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
     log_level: str = "warning"
 
     def as_dict(self) -> dict[str, Any]:
@@ -89,7 +116,8 @@ class Config:
 
 
 _SECTIONS = {"data": DataConfig, "strategy": StrategyConfig, "broker": BrokerSettings,
-             "metrics": MetricsConfig, "output": OutputConfig, "sweep": SweepConfig}
+             "metrics": MetricsConfig, "output": OutputConfig, "sweep": SweepConfig,
+             "daemon": DaemonConfig}
 
 
 def _build(cls: type, table: dict[str, Any], where: str) -> Any:

@@ -20,7 +20,7 @@ def file_digest(path: str | Path) -> str:
 def make_run_id(config: Config, files: list[str]) -> str:
     """``<strategy>-<12 hex>`` over the result-deciding config and the data files' contents."""
     decisive = config.as_dict()
-    for irrelevant in ("output", "metrics", "log_level", "sweep"):
+    for irrelevant in ("output", "metrics", "log_level", "sweep", "daemon"):
         decisive.pop(irrelevant)
     decisive["data"].pop("paths")
     payload = json.dumps({"config": decisive, "data": [file_digest(f) for f in files]}, sort_keys=True, default=str)
