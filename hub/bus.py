@@ -54,11 +54,14 @@ class SubscriptionStats:
 class Monitor:
     """Hooks the bus calls when timing is on; metrics/ implements them.
 
-    ``current`` names the handler running right now, so a watchdog thread can
-    say which handler stalls the loop.
+    ``current`` names the handler running right now (set on every call, so a
+    watchdog thread can say which handler stalls the loop without timing each
+    call). Timing costs two clock reads and a hook call, so the bus times only
+    one call in ``sample_every`` per subscription: the first, then every Nth.
     """
 
     current: SubscriptionStats | None = None
+    sample_every: int = 1
 
     def handler_done(self, stats: SubscriptionStats, seconds: float) -> None:  # pragma: no cover - hook
         pass
@@ -72,6 +75,7 @@ class Bus:
 
     def __init__(self, clock: Callable[[], int] | None = None, monitor: Monitor | None = None) -> None:
         self._hub = aiopubsub.Hub()
+        self._first: list[Callable[[Any, Any], None]] = []  # callbacks that run before all others, latest first
         self._log = logwood.get_logger("hub")
         self._clock = clock or (lambda: 0)
         self.monitor = monitor
@@ -83,10 +87,18 @@ class Bus:
 
     # ------------------------------------------------------------ subscribing
 
-    def subscribe(self, agent: str, key: aiopubsub.Key, handler: Handler) -> SubscriptionStats:
-        """Deliver messages published on ``key`` (wildcards allowed) to ``handler(msg)``, synchronously."""
+    def subscribe(self, agent: str, key: aiopubsub.Key, handler: Handler, first: bool = False) -> SubscriptionStats:
+        """Deliver messages published on ``key`` (wildcards allowed) to ``handler(msg)``, synchronously.
+
+        ``first=True`` runs this handler before every other subscriber of a
+        matching key, whenever they subscribed: for observers that must stamp a
+        message's arrival (latency metrics). The latest ``first`` subscription wins.
+        """
         stats = self._stats(agent, handler, key)
-        self._hub.add_subscriber(key, self._guarded(handler, stats, skip_hub_notices=key.is_wildcard))
+        callback = self._guarded(handler, stats, skip_hub_notices=key.is_wildcard)
+        self._hub.add_subscriber(key, callback)
+        if first:
+            self._put_first(callback)
         return stats
 
     def subscribe_queue(
@@ -111,6 +123,7 @@ class Bus:
         for key, callbacks in list(self._hub._subscribers.items()):
             for cb in list(callbacks):
                 self._hub.remove_subscriber(key, cb)
+        self._first.clear()
 
     # ------------------------------------------------------------ queue consumers
 
@@ -137,11 +150,42 @@ class Bus:
         self.subscriptions.append(stats)
         return stats
 
+    def _put_first(self, callback: Callable[[Any, Any], None]) -> None:
+        """aiopubsub delivers by the subscribed key's first appearance, then by subscription order.
+
+        Reordering its dict would move whole groups of other subscribers, so
+        instead, when it builds (and caches) a published key's callback list,
+        the ``first`` callbacks in it move to the front. The lookup is replaced
+        on this hub instance only, and only once a ``first`` subscription
+        exists: a bus without one keeps aiopubsub's own hot path.
+        """
+        hub = self._hub
+        if "_get_callbacks_by_key" not in vars(hub):
+            build = hub._get_callbacks_by_key
+            cache = hub._key_callbacks_cache
+            first = self._first
+
+            def callbacks_with_first_in_front(key: aiopubsub.Key) -> list[Any]:
+                try:
+                    return cache[key]
+                except KeyError:
+                    pass
+                callbacks = build(key)  # builds and caches this list object
+                front = [cb for cb in first if cb in callbacks]
+                if front:
+                    callbacks[:] = front + [cb for cb in callbacks if cb not in front]
+                return callbacks
+
+            hub._get_callbacks_by_key = callbacks_with_first_in_front  # type: ignore[method-assign]
+        self._first.insert(0, callback)
+        hub._key_callbacks_cache.clear()
+
     def _guarded(self, handler: Handler, stats: SubscriptionStats, skip_hub_notices: bool) -> Callable[[Any, Any], None]:
         report = self._report
-        monitor = self.monitor
+        if self.monitor is not None:
+            return self._monitored(handler, stats, skip_hub_notices, self.monitor)
 
-        if monitor is None and not skip_hub_notices:
+        if not skip_hub_notices:
 
             def deliver(key: Any, msg: Any) -> None:
                 stats.handled += 1
@@ -152,29 +196,46 @@ class Bus:
 
             return deliver
 
-        def deliver_checked(key: Any, msg: Any) -> None:
-            if skip_hub_notices and key[0] == "Hub":
+        def deliver_skipping_notices(key: Any, msg: Any) -> None:
+            if key[0] == "Hub":
                 return
             stats.handled += 1
-            mon = self.monitor
-            if mon is None:
-                try:
-                    handler(msg)
-                except Exception as exc:
-                    report(stats, key, exc)
-                return
-            previous = mon.current
-            mon.current = stats
-            t0 = _perf()
             try:
                 handler(msg)
             except Exception as exc:
                 report(stats, key, exc)
-            finally:
-                mon.current = previous
-                mon.handler_done(stats, _perf() - t0)
 
-        return deliver_checked
+        return deliver_skipping_notices
+
+    def _monitored(
+        self, handler: Handler, stats: SubscriptionStats, skip_hub_notices: bool, monitor: Monitor,
+    ) -> Callable[[Any, Any], None]:
+        """The guard with instrumentation: ``monitor.current`` on every call, a clock on sampled calls only."""
+        report = self._report
+        done = monitor.handler_done
+        every = max(1, int(monitor.sample_every))
+        timed_remainder = 1 % every  # the first call is always timed, then every ``every``-th
+        perf = _perf
+
+        def deliver_monitored(key: Any, msg: Any) -> None:
+            if skip_hub_notices and key[0] == "Hub":
+                return
+            stats.handled += 1
+            previous = monitor.current
+            monitor.current = stats
+            try:
+                if stats.handled % every != timed_remainder:
+                    handler(msg)
+                else:
+                    t0 = perf()
+                    handler(msg)
+                    done(stats, perf() - t0)
+            except Exception as exc:
+                report(stats, key, exc)
+            finally:
+                monitor.current = previous
+
+        return deliver_monitored
 
     def _report(self, stats: SubscriptionStats, key: Any, exc: Exception) -> None:
         stats.errors += 1
