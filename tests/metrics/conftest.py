@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from statsd_server import StatsdDaemon, UdpReceiver, why_no_daemon
 
 from metrics.session import MetricsSession
 from metrics.settings import MetricsSettings
-from tests.metrics.statsd_server import StatsdDaemon, UdpReceiver, why_no_daemon
 
 
 @pytest.fixture

@@ -2,9 +2,10 @@
 
 import socket
 
+from statsd_server import free_port
+
 from metrics.address import resolve
 from metrics.client import LoopSafeStatsClient
-from tests.metrics.statsd_server import free_port
 
 
 def test_sends_prefixed_lines_and_pipelines_them(udp_receiver):
