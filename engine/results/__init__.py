@@ -1,0 +1,1 @@
+"""Backtest outputs: the recorder that writes them and the summary figures."""

@@ -1,0 +1,213 @@
+"""Writes a run's results from the hub's events: fills.csv, orders.csv, equity.csv.
+
+It observes only: it subscribes to order and account events and never
+publishes. Rows are buffered and written in chunks, so memory stays flat
+however long the run, and every number is written with ``repr`` so the files
+are exact and byte-identical across reruns.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hub import keys as K
+from hub.bus import Bus
+from hub.messages import AccountState, AgentError, Fill, OrderCanceled, OrderRejected, SubmitOrder
+
+from .timefmt import format_one, format_ts, iso_unit
+
+_UNITS = ("D", "s", "ns")
+_CHUNK = 65_536
+_DAY = 86_400_000_000_000
+
+FILL_COLUMNS = ["ts", "order_id", "instrument", "side", "size", "price", "commission", "remaining", "position", "cash"]
+ORDER_COLUMNS = [
+    "order_id", "submitted", "instrument", "side", "type", "size", "limit_price", "stop_price",
+    "status", "filled", "avg_fill_price", "commission", "closed", "reason",
+]
+
+
+class EquityCurve:
+    """Equity per timestamp, streamed to CSV in chunks; tracks drawdown and daily closes on the way."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("w", newline="")
+        self._file.write("ts,cash,equity\n")
+        self._ts: list[int] = []
+        self._cash: list[float] = []
+        self._equity: list[float] = []
+        self._unit = 0
+        self.peak = -math.inf
+        self.max_drawdown = 0.0
+        self.daily: list[float] = []  # last equity of each UTC day
+        self._day: int | None = None
+        self._pending_day_close = 0.0
+        self.first: float | None = None
+        self.last: float | None = None
+        self.rows = 0
+
+    def add(self, ts: int, cash: float, equity: float) -> None:
+        if self._ts and self._ts[-1] == ts:  # several instruments at one timestamp: keep the last
+            self._cash[-1] = cash
+            self._equity[-1] = equity
+            return
+        self._ts.append(ts)
+        self._cash.append(cash)
+        self._equity.append(equity)
+        if len(self._ts) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._ts:
+            return
+        ts = np.array(self._ts, dtype=np.int64)
+        equity = np.array(self._equity, dtype=np.float64)
+        self._unit = max(self._unit, _UNITS.index(iso_unit(ts)))
+        stamps = format_ts(ts, _UNITS[self._unit])
+        self._file.write("".join(f"{t},{c!r},{e!r}\n" for t, c, e in zip(stamps.tolist(), self._cash, self._equity, strict=True)))
+        if self.first is None:
+            self.first = float(equity[0])
+        self.last = float(equity[-1])
+        peaks = np.maximum.accumulate(np.concatenate(([self.peak], equity)))[1:]
+        self.peak = float(peaks[-1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            drawdown = np.where(peaks > 0, (peaks - equity) / peaks, 0.0)
+        self.max_drawdown = max(self.max_drawdown, float(drawdown.max()))
+        days = ts // _DAY
+        last_of_day = np.flatnonzero(np.diff(days)) if len(days) > 1 else np.array([], dtype=np.int64)
+        if self._day is not None and days[0] != self._day:
+            self.daily.append(self._pending_day_close)
+        self.daily.extend(equity[last_of_day].tolist())
+        self._day = int(days[-1])
+        self._pending_day_close = float(equity[-1])
+        self.rows += len(ts)
+        self._ts.clear()
+        self._cash.clear()
+        self._equity.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._day is not None:
+            self.daily.append(self._pending_day_close)
+            self._day = None
+        self._file.close()
+
+
+class Recorder:
+    """The results agent of a backtest."""
+
+    name = "recorder"
+
+    def __init__(self, bus: Bus, out_dir: Path) -> None:
+        self.bus = bus
+        self.out_dir = out_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._fills_file = (out_dir / "fills.csv").open("w", newline="")
+        self._fills = csv.writer(self._fills_file, lineterminator="\n")
+        self._fills.writerow(FILL_COLUMNS)
+        self._orders_file = (out_dir / "orders.csv").open("w", newline="")
+        self._orders = csv.writer(self._orders_file, lineterminator="\n")
+        self._orders.writerow(ORDER_COLUMNS)
+        self.equity = EquityCurve(out_dir / "equity.csv")
+        self._open: dict[str, dict[str, Any]] = {}
+        self._position: dict[str, float] = {}
+        self.fills = 0
+        self.orders_submitted = 0
+        self.orders_rejected = 0
+        self.orders_canceled = 0
+        self.round_trips = 0
+        self.commission = 0.0
+        self.errors: list[AgentError] = []
+        self.reject_reasons: dict[str, int] = {}
+
+    def attach(self) -> None:
+        sub = self.bus.subscribe
+        sub(self.name, K.SUBMIT_ORDER, self._on_submit)
+        sub(self.name, K.FILL, self._on_fill)
+        sub(self.name, K.ORDER_REJECTED, self._on_reject)
+        sub(self.name, K.ORDER_CANCELED, self._on_cancel)
+        sub(self.name, K.ACCOUNT, self._on_account)
+        sub(self.name, K.AGENT_ERROR, self.errors.append)
+
+    def start(self) -> None:
+        pass
+
+    # ------------------------------------------------------------ handlers
+
+    def _on_submit(self, msg: SubmitOrder) -> None:
+        self.orders_submitted += 1
+        self._open[msg.order_id] = {
+            "order_id": msg.order_id, "submitted": msg.ts, "instrument": msg.instrument, "side": msg.side,
+            "type": msg.order_type, "size": msg.size, "limit_price": msg.limit_price, "stop_price": msg.stop_price,
+            "filled": 0.0, "value": 0.0, "commission": 0.0,
+        }
+
+    def _on_fill(self, msg: Fill) -> None:
+        self.fills += 1
+        self.commission += msg.commission
+        self._fills.writerow([
+            format_one(msg.ts), msg.order_id, msg.instrument, msg.side, repr(msg.size), repr(msg.price),
+            repr(msg.commission), repr(msg.remaining), repr(msg.position), repr(msg.cash),
+        ])
+        before = self._position.get(msg.instrument, 0.0)
+        after = msg.position
+        if before and (after == 0 or (after > 0) != (before > 0)):
+            self.round_trips += 1
+        self._position[msg.instrument] = after
+        order = self._open.get(msg.order_id)
+        if order is not None:
+            order["filled"] += msg.size
+            order["value"] += msg.size * msg.price
+            order["commission"] += msg.commission
+            if msg.remaining <= 0:
+                self._close(msg.order_id, msg.ts, "filled", "")
+
+    def _on_reject(self, msg: OrderRejected) -> None:
+        self.orders_rejected += 1
+        kind = msg.reason.split(":", 1)[0]
+        self.reject_reasons[kind] = self.reject_reasons.get(kind, 0) + 1
+        self._close(msg.order_id, msg.ts, "rejected", msg.reason)
+
+    def _on_cancel(self, msg: OrderCanceled) -> None:
+        self.orders_canceled += 1
+        self._close(msg.order_id, msg.ts, "canceled", msg.reason)
+
+    def _on_account(self, msg: AccountState) -> None:
+        self.equity.add(msg.ts, msg.cash, msg.equity)
+
+    # ------------------------------------------------------------ output
+
+    def _close(self, order_id: str, ts: int, status: str, reason: str) -> None:
+        order = self._open.pop(order_id, None)
+        if order is None:
+            return
+        self._write_order(order, status, ts, reason)
+
+    def _write_order(self, order: dict[str, Any], status: str, ts: int | None, reason: str) -> None:
+        filled = order["filled"]
+        if status != "filled" and filled:
+            status = f"partially filled, then {status}" if status != "open" else "partially filled"
+        self._orders.writerow([
+            order["order_id"], format_one(order["submitted"]), order["instrument"], order["side"], order["type"],
+            repr(order["size"]), _opt(order["limit_price"]), _opt(order["stop_price"]), status, repr(filled),
+            repr(order["value"] / filled) if filled else "", repr(order["commission"]),
+            format_one(ts) if ts is not None else "", reason,
+        ])
+
+    def close(self) -> None:
+        """Write orders still open at the end (status open) and close the files."""
+        for order in self._open.values():
+            self._write_order(order, "open", None, "")
+        self._open.clear()
+        self._fills_file.close()
+        self._orders_file.close()
+        self.equity.close()
+
+
+def _opt(value: float | None) -> str:
+    return "" if value is None else repr(value)
