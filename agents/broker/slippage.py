@@ -27,10 +27,6 @@ class Slippage:
         if self.perc < 0 or self.fixed < 0:
             raise ValueError("slippage perc and fixed must be >= 0")
 
-    @property
-    def active(self) -> bool:
-        return bool(self.perc or self.fixed)
-
     def up(self, pmax: float, price: float, doslip: bool = True, lim: bool = False) -> float | None:
         """A buy's price slipped up, capped at ``pmax``; None means no match on this bar."""
         if not doslip:

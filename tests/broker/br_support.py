@@ -243,6 +243,7 @@ class BtSetup:
     coc: bool = False
     volume_cap: float | None = None
     checksubmit: bool = True
+    slip_flags: tuple[bool, bool, bool, bool] = (True, True, True, False)  # open, limit, match, out
 
 
 def run_backtrader(bars: Sequence[Bar], decide: Decide, setup: BtSetup, tmp: Path) -> Outcome:
@@ -319,10 +320,12 @@ def run_backtrader(bars: Sequence[Bar], decide: Decide, setup: BtSetup, tmp: Pat
         cerebro.broker.addcommissioninfo(comm)
     else:
         cerebro.broker.setcommission(commission=setup.commission)
+    slip_open, slip_limit, slip_match, slip_out = setup.slip_flags
+    flags = {"slip_open": slip_open, "slip_limit": slip_limit, "slip_match": slip_match, "slip_out": slip_out}
     if setup.slip_perc:
-        cerebro.broker.set_slippage_perc(setup.slip_perc)
+        cerebro.broker.set_slippage_perc(setup.slip_perc, **flags)
     if setup.slip_fixed:
-        cerebro.broker.set_slippage_fixed(setup.slip_fixed)
+        cerebro.broker.set_slippage_fixed(setup.slip_fixed, **flags)
     cerebro.broker.set_checksubmit(setup.checksubmit)
     if setup.coc:
         cerebro.broker.set_coc(True)
