@@ -9,12 +9,11 @@ on this bar's close. That is backtrader's per-bar order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-
-from agents.model_state import ModelStateAgent
+from dataclasses import dataclass
 
 from agents.base import Agent
-from agents.broker import BrokerAgent, BrokerConfig
+from agents.broker import PER_SHARE, PERCENT, BrokerAgent, BrokerConfig, Commission, Slippage
+from agents.model_state import ModelStateAgent
 from agents.strategy_host import StrategyHost
 from engine.config import Config
 from hub.bus import Bus
@@ -33,7 +32,18 @@ class Pipeline:
 
 
 def broker_config(config: Config) -> BrokerConfig:
-    return BrokerConfig(**asdict(config.broker))
+    """Translate the flat ``[broker]`` settings into the broker's own models."""
+    b = config.broker
+    if b.commission and b.commission_per_share:
+        raise ValueError("[broker] set either commission (a fraction of value) or commission_per_share, not both")
+    if b.commission_per_share:
+        commission = Commission(rate=b.commission_per_share, kind=PER_SHARE, minimum=b.min_commission)
+    else:
+        commission = Commission(rate=b.commission, kind=PERCENT, minimum=b.min_commission)
+    return BrokerConfig(
+        cash=b.cash, commission=commission, slippage=Slippage(perc=b.slippage_perc, fixed=b.slippage_fixed),
+        fill_on_close=b.fill_on_close, check_submit=b.check_submit, volume_cap=b.volume_cap, allow_short=b.allow_short,
+    )
 
 
 def build_pipeline(bus: Bus, clock: Callable[[], int], config: Config) -> Pipeline:
