@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--fill-on-close", action="store_true", default=None, help="fill market orders at the signal bar's close")
     backtest.add_argument("--out", metavar="DIR", help="output directory (default results/<run-id>)")
     backtest.set_defaults(func=cmd_backtest)
+    from engine.sweep.cli import add_sweep_command  # here, not at the top: it imports this module
+    add_sweep_command(commands)
     return parser
 
 

@@ -1,0 +1,156 @@
+"""A sweep from config to files: plan the cells, pick an executor, collect rows, write the outputs.
+
+Why one function for both executors: the cells, the rows and the files are
+the same wherever the backtests ran; only :meth:`rows` differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.config import Config, SweepConfig
+from engine.sweep.cache import ColumnStore, default_cache_dir
+from engine.sweep.grid import check_grid, expand_data, expand_grid
+from engine.sweep.results import check_grid_keys, check_metric, write_heatmap, write_tables
+from engine.sweep.tasks import Cell, CellRunner, RunnerFactory, SweepJob
+
+
+class Executor(Protocol):
+    def rows(self, cells: Sequence[Cell]) -> Iterator[dict[str, Any]]: ...
+
+
+class InlineExecutor:
+    """``--workers 0``: every cell in this process, one after the other (debugging, profiling)."""
+
+    def __init__(self, job: SweepJob, factory: RunnerFactory = CellRunner) -> None:
+        self.job = job
+        self.factory = factory
+
+    def rows(self, cells: Sequence[Cell]) -> Iterator[dict[str, Any]]:
+        with self.factory(self.job, ColumnStore(self.job.cache_dir)) as run:
+            for cell in cells:
+                yield run(cell)
+
+
+@dataclass
+class SweepPlan:
+    config: Config  # the base config every cell derives from
+    grid: dict[str, list[Any]]
+    files: list[Path]
+    cells: list[Cell]
+    out_dir: Path
+
+    @property
+    def sets(self) -> int:
+        return len(self.cells) // max(1, len(self.files))
+
+
+@dataclass
+class SweepResult:
+    plan: SweepPlan
+    rows: list[dict[str, Any]]
+    seconds: float
+    executor: str  # "local (N workers)", "inline", "dask tcp://..."
+    stopped: bool = False  # --fail-fast ended the batch early
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r.get("error")]
+
+
+def sweep_id(config: Config, grid: dict[str, list[Any]], files: Sequence[Path]) -> str:
+    """``sweep-<strategy>-<12 hex>`` over what decides the cells: a rerun lands in the same directory."""
+    decisive = config.as_dict()
+    for irrelevant in ("output", "metrics", "log_level", "sweep"):
+        decisive.pop(irrelevant)
+    decisive["data"].pop("paths")
+    payload = json.dumps({"config": decisive, "grid": grid, "files": [str(f) for f in files]}, sort_keys=True, default=str)
+    name = config.strategy.name.rsplit(":", 1)[-1].lower()
+    return f"sweep-{name}-{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
+
+
+def plan_sweep(config: Config) -> SweepPlan:
+    """Check the settings and list the cells: every data file x every parameter set of the grid."""
+    from engine.backtest import with_sample_data
+    from strategies import load_strategy
+
+    config = with_sample_data(config)
+    settings = config.sweep
+    check_metric(settings.metric)
+    grid = check_grid(settings.grid)
+    check_grid_keys(grid)
+    declared = getattr(load_strategy(config.strategy.name), "params", {}) or {}
+    unknown = sorted(set(grid) - set(declared))
+    if unknown:
+        raise ValueError(f"strategy {config.strategy.name!r} has no parameter(s) {', '.join(unknown)} "
+                         f"(it has: {', '.join(sorted(declared)) or 'none'})")
+    files = expand_data(config.data.paths)
+    if not files:
+        raise ValueError("sweep needs data: --data PATH|GLOB ... or [data] paths")
+    sets = expand_grid(grid)
+    cells = [Cell(i, str(path), params) for i, (path, params) in enumerate(itertools.product(files, sets))]
+    out_dir = Path(config.output.dir) if config.output.dir else Path("results") / sweep_id(config, grid, files)
+    return SweepPlan(config=config, grid=grid, files=files, cells=cells, out_dir=out_dir)
+
+
+def make_executor(plan: SweepPlan, factory: RunnerFactory = CellRunner) -> tuple[Executor, str]:
+    """Dask when an address is given (flag, config or $DASK_SCHEDULER_ADDRESS); else local processes."""
+    from engine.sweep.dask_exec import scheduler_address
+    from engine.sweep.local import LocalExecutor, default_workers
+
+    settings: SweepConfig = plan.config.sweep
+    runs_dir = str(plan.out_dir / "runs") if settings.keep_runs else None
+    job = SweepJob(config=plan.config, cache_dir=str(settings.cache_dir or default_cache_dir()), runs_dir=runs_dir)
+    address = scheduler_address(settings.dask)
+    if address:
+        from engine.sweep.dask_exec import DaskExecutor
+
+        return DaskExecutor(job, address, bundle=settings.bundle, retries=settings.retries, factory=factory), f"dask {address}"
+    if settings.workers == 0:
+        return InlineExecutor(job, factory), "inline"
+    workers = min(settings.workers or default_workers(), max(1, len(plan.cells)))
+    return LocalExecutor(job, workers, factory=factory, max_deaths=settings.retries), f"local ({workers} workers)"
+
+
+def run_sweep(config: Config, factory: RunnerFactory = CellRunner, executor: Executor | None = None,
+              progress_stream: Any = None) -> SweepResult:
+    """Run every cell, then write ``sweep.csv``, ``sweep.parquet`` and, for two-key grids, ``heatmap.png``."""
+    from engine.logs import configure_logging
+    from engine.sweep.progress import Progress
+
+    configure_logging(config.log_level)
+    plan = plan_sweep(config)
+    settings = plan.config.sweep
+    if executor is None:
+        executor, label = make_executor(plan, factory)
+    else:
+        label = type(executor).__name__
+    rows: dict[int, dict[str, Any]] = {}
+    stopped = False
+    t0 = time.perf_counter()
+    with Progress(len(plan.cells), quiet=settings.quiet, stream=progress_stream) as progress, \
+            closing(executor.rows(plan.cells)) as stream:
+        for row in stream:
+            if row["cell"] in rows:  # a bundle rerun after its worker died: the first answer stands
+                continue
+            rows[row["cell"]] = row
+            progress.update(row)
+            if settings.fail_fast and row.get("error"):
+                stopped = True
+                break
+    seconds = time.perf_counter() - t0
+    ordered = [rows[i] for i in sorted(rows)]
+    result = SweepResult(plan=plan, rows=ordered, seconds=seconds, executor=label, stopped=stopped)
+    result.outputs = write_tables(ordered, list(plan.grid), plan.out_dir)
+    if len(plan.grid) == 2 and ordered:
+        result.outputs.append(write_heatmap(ordered, plan.grid, settings.metric, plan.out_dir / "heatmap.png"))
+    return result
