@@ -38,8 +38,8 @@ _UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(ns|us|ms|s|m|h|d)\s*$")
 
 
-def parse_interval(text: str | int) -> int:
-    """``"1s"``, ``"5m"``, ``"250ms"``, ``"1h"``, ``"1d"`` (or integer ns) -> nanoseconds."""
+def parse_interval(text: str | int, allow_zero: bool = False) -> int:
+    """``"1s"``, ``"5m"``, ``"250ms"``, ``"1h"``, ``"1d"`` (or integer ns) -> nanoseconds (> 0 unless ``allow_zero``)."""
     if isinstance(text, int) and not isinstance(text, bool):
         ns = text
     else:
@@ -47,7 +47,7 @@ def parse_interval(text: str | int) -> int:
         if match is None:
             raise ValueError(f"bar interval must look like 1s, 5m, 250ms, 1h or 1d, got {text!r}")
         ns = int(match.group(1)) * _UNITS[match.group(2)]
-    if ns <= 0:
+    if ns < 0 or (ns == 0 and not allow_zero):
         raise ValueError(f"bar interval must be positive, got {text!r}")
     return ns
 
@@ -68,7 +68,7 @@ class BarBuilderAgent(Agent):
                  use_timer: bool = True) -> None:
         super().__init__(bus, clock)
         self.interval = parse_interval(interval)
-        self.grace = parse_interval(grace) if grace not in (0, "0", "") else 0
+        self.grace = parse_interval(grace, allow_zero=True)
         self.use_timer = use_timer
         self._open: dict[str, _OpenBar] = {}
         self._last_closed: dict[str, int] = {}  # instrument -> last published bucket

@@ -22,6 +22,8 @@ import logwood
 import msgspec
 from aiohttp import WSMsgType, web
 
+from engine.ticker import RealTimeTicker
+
 Snapshot = Callable[[], dict[str, Any]]
 
 
@@ -66,6 +68,8 @@ class ControlServer:
         self.push_interval = push_interval
         self._log = logwood.get_logger("control")
         self._runner: web.AppRunner | None = None
+        self._ticker = RealTimeTicker(push_interval, self._on_tick, name="control-push")
+        self._next_tick: asyncio.Future[None] | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self.app = web.Application(middlewares=[self._auth])
         self.app.add_routes([
@@ -92,9 +96,20 @@ class ControlServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self._next_tick = asyncio.get_running_loop().create_future()
+        self._ticker.start()
         self._log.info("Control server on http://%s:%d", self.host, self.port)
 
+    def _on_tick(self, posted_at: float) -> None:
+        """A real-time tick: wake every WebSocket pusher (loop time may be dilated or virtual)."""
+        tick, self._next_tick = self._next_tick, asyncio.get_running_loop().create_future()
+        if tick is not None and not tick.done():
+            tick.set_result(None)
+
     async def close(self) -> None:
+        self._ticker.stop()
+        if self._next_tick is not None and not self._next_tick.done():
+            self._next_tick.set_result(None)
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -122,7 +137,8 @@ class ControlServer:
         try:
             while not ws.closed and not reader.done():
                 await ws.send_str(_dumps(self.snapshot()))
-                await asyncio.sleep(self.push_interval)
+                assert self._next_tick is not None
+                await asyncio.wait([asyncio.shield(self._next_tick), reader], return_when=asyncio.FIRST_COMPLETED)
         except (ConnectionError, RuntimeError):
             pass  # the client went away mid-send
         finally:

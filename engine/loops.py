@@ -136,6 +136,11 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def __init__(self, start: float = 0.0) -> None:
         super().__init__()
+        # A timer is due when ``when < time() + resolution``. asyncio's 1 ns
+        # resolution is below a float's step once loop time passes ~10^7 s
+        # (months of replayed data): ``now + 1e-9 == now`` and a timer due
+        # exactly now would never run while the loop spins. 1 us is exact to ~10^9 s.
+        self._clock_resolution = max(self._clock_resolution, 1e-6)
         self._virtual_now = float(start)
         self.jumps = 0
         real_select = self._selector.select

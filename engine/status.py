@@ -9,7 +9,6 @@ the journal's sync point) register a callable in ``sources``.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents.base import Agent
+from engine.ticker import RealTimeTicker
 from hub import keys as K
 from hub.bus import Bus
 from hub.messages import AccountState, AgentError, Fill, OrderCanceled, OrderRejected, SubmitOrder
@@ -38,40 +38,26 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 class LoopLagProbe:
-    """How long a ready callback waits for the loop, in real milliseconds, sampled every ``interval`` loop-s.
+    """How long a callback posted from another thread waits for the loop, in real milliseconds.
 
-    Measured with ``perf_counter`` from ``call_soon`` to the callback running,
-    so it means the same on uvloop, a dilated loop and the virtual loop.
+    Sampled every ``interval`` *real* seconds by a :class:`RealTimeTicker`, so
+    it means the same on uvloop, a dilated loop and the virtual loop, and
+    costs nothing in loop time.
     """
 
     def __init__(self, interval: float = 0.05, keep: int = 1200) -> None:
         self.interval = interval
         self.samples: deque[float] = deque(maxlen=keep)
-        self._task: asyncio.Task[None] | None = None
+        self._ticker = RealTimeTicker(interval, self._sample, name="loop-lag")
+
+    def _sample(self, posted_at: float) -> None:
+        self.samples.append((time.perf_counter() - posted_at) * 1000.0)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="loop-lag")
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        perf = time.perf_counter
-        while True:
-            await asyncio.sleep(self.interval)
-            done = loop.create_future()
-            t0 = perf()
-            loop.call_soon(done.set_result, None)
-            await done
-            self.samples.append((perf() - t0) * 1000.0)
+        self._ticker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        self._ticker.stop()
 
     def summary(self) -> dict[str, float]:
         values = sorted(self.samples)
@@ -87,6 +73,7 @@ class StatusCollector(Agent):
         self.mode = mode
         self.lag = lag or LoopLagProbe()
         self.sources: dict[str, Callable[[], Any]] = {}
+        self.watched: list[Bus] = [bus]  # buses whose inboxes and subscriptions are reported
         self.started = time.monotonic()
         self.cash: float | None = None
         self.equity: float | None = None
@@ -101,9 +88,9 @@ class StatusCollector(Agent):
 
     def attach(self) -> None:
         sub = self.bus.subscribe
-        sub(self.name, K.TRADE, self._on_market)
-        sub(self.name, K.QUOTE, self._on_market)
-        sub(self.name, K.BAR, self._on_market)
+        sub(self.name, K.TRADE, self.on_market)
+        sub(self.name, K.QUOTE, self.on_market)
+        sub(self.name, K.BAR, self.on_market)
         sub(self.name, K.ACCOUNT, self._on_account)
         sub(self.name, K.SUBMIT_ORDER, self._on_submit)
         sub(self.name, K.FILL, self._on_fill)
@@ -123,7 +110,7 @@ class StatusCollector(Agent):
 
     # ------------------------------------------------------------ handlers
 
-    def _on_market(self, msg: Any) -> None:
+    def on_market(self, msg: Any) -> None:
         self.events += 1
         if msg.ts > self.last_event_ts:
             self.last_event_ts = msg.ts
@@ -162,11 +149,12 @@ class StatusCollector(Agent):
 
     def queues(self) -> dict[str, dict[str, int]]:
         return {inbox.agent: {"depth": len(inbox), "max_depth": inbox.max_depth, "maxsize": inbox.maxsize,
-                              "conflated": inbox.conflated, "overflow": inbox.overflow} for inbox in self.bus.inboxes}
+                              "conflated": inbox.conflated, "overflow": inbox.overflow}
+                for bus in self.watched for inbox in bus.inboxes}
 
     def agents(self) -> dict[str, dict[str, int]]:
         table: dict[str, dict[str, int]] = {}
-        for stats in self.bus.subscriptions:
+        for stats in (s for bus in self.watched for s in bus.subscriptions):
             row = table.setdefault(stats.agent, {"handled": 0, "errors": 0})
             row["handled"] += stats.handled
             row["errors"] += stats.errors

@@ -284,3 +284,15 @@ def test_loop_factory_for_refuses_unknown_modes_and_bad_dilations():
         loop_factory_for("paper")
     with pytest.raises(ValueError, match="dilation"):
         loop_factory_for("replay", math.inf)
+
+
+def test_virtual_timers_still_fire_after_years_of_loop_time():
+    """Float steps exceed 1 ns past ~10^7 s: a timer due exactly 'now' must still run."""
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        for _ in range(3 * 365):
+            await asyncio.sleep(86_400)
+        return loop.time()
+
+    assert run(virtual_time_loop, main) == 3 * 365 * 86_400
