@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.set_defaults(func=cmd_backtest)
     from engine.sweep.cli import add_sweep_command  # here, not at the top: it imports this module
     add_sweep_command(commands)
+    from engine.daemon_cli import add_run_command  # here, not at the top: it imports this module
+    add_run_command(commands)
     return parser
 
 

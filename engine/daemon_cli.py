@@ -59,6 +59,8 @@ def daemon_config_from_args(args: argparse.Namespace) -> Config:
         config = override(config, "daemon", replay=())
     elif args.replay:
         config = replace(config, daemon=replace(config.daemon, feed=None))
+    if not config.daemon.feed and not config.daemon.replay and config.data.paths:
+        config = replace(config, daemon=replace(config.daemon, replay=config.data.paths))  # [data] played as live
     config = override(config, "data", format=args.format)
     return override(config, "output", dir=args.out)
 
