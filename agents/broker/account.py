@@ -80,9 +80,6 @@ class Position:
     def unrealized(self) -> float:
         return self.size * (self.last - self.price)
 
-    def snapshot(self) -> PositionState:
-        self.state = PositionState(self.instrument, self.size, self.price, self.last, self.realized)
-        return self.state
 
 
 class Execution:
@@ -100,14 +97,21 @@ class Execution:
 
 
 class Account:
-    """The broker's books: cash and a position per instrument ever traded (insertion order)."""
+    """The broker's books: cash, a position per instrument ever traded (first-trade order)."""
 
-    __slots__ = ("cash", "positions", "commission")
+    __slots__ = ("cash", "positions", "holding", "commission")
 
     def __init__(self, cash: float, commission: Commission) -> None:
         self.cash = cash
         self.commission = commission
         self.positions: dict[str, Position] = {}
+        # Open positions only, in first-trade order (backtrader's summation
+        # order; flat positions add exactly 0.0 there, so skipping them is exact).
+        self.holding: list[Position] = []
+
+    def refresh_holding(self) -> None:
+        """Call when a position opened from flat or went flat: rebuilds ``holding``."""
+        self.holding = [p for p in self.positions.values() if p.size]
 
     def position(self, instrument: str, last: float) -> Position:
         pos = self.positions.get(instrument)
@@ -173,14 +177,13 @@ class Account:
     def equity(self) -> float:
         """Cash plus positions at their last close, summed like backtrader's ``_get_value``."""
         value = 0.0
-        for pos in self.positions.values():
+        for pos in self.holding:
             size = pos.size
-            if size:
-                dvalue = size * pos.last
-                if dvalue > 0:
-                    dunrealized = size * (pos.last - pos.price)
-                    value += dvalue - dunrealized
-                    value += dunrealized
-                else:
-                    value += dvalue
+            dvalue = size * pos.last
+            if dvalue > 0:
+                dunrealized = size * (pos.last - pos.price)
+                value += dvalue - dunrealized
+                value += dunrealized
+            else:
+                value += dvalue
         return self.cash + value

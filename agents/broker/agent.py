@@ -9,7 +9,8 @@ On each bar of instrument X, in backtrader's order (see shared/notes/parity.md):
    (``OrderAccepted``) or rejected with a reason (``OrderRejected``);
 2. active orders try to fill on this bar (see :mod:`agents.broker.matching`),
    cash is checked again at the fill price (``Fill`` / ``OrderRejected``);
-3. the books are marked at the close and one ``AccountState`` is published.
+3. the books are marked at the close and one ``AccountState`` is published,
+   listing the open positions (first-trade order).
 
 An order is only considered on a bar strictly later than its ``ts`` (the
 signal bar's timestamp), so an order decided on an instrument's bar never
@@ -123,6 +124,7 @@ class BrokerAgent(Agent):
                 self._reject(msg.ts, order, f"unknown instrument: no bar for {instrument!r} before end of data")
 
     def on_bar(self, bar: Bar) -> None:
+        """The hot path: with no orders on ``bar.instrument`` it is a dict lookup, a mark, one publish."""
         instrument = bar.instrument
         book = self._books.get(instrument)
         if book is None:
@@ -130,14 +132,31 @@ class BrokerAgent(Agent):
         elif book.submitted or book.active or book.cancels:
             self._process(book, bar)
         account = self.account
+        holding = account.holding
+        if not holding:
+            cash = account.cash
+            self._publish(K.ACCOUNT, AccountState(bar.ts, cash, cash, ()))
+            return
         pos = account.positions.get(instrument)
-        if pos is not None:
-            pos.last = bar.close
-            pos.snapshot()
-            self._states = tuple([p.state for p in account.positions.values()])
-            equity = account.equity()
+        if pos is not None and pos.size:
+            close = bar.close
+            pos.last = close
+            pos.state = PositionState(instrument, pos.size, pos.price, close, pos.realized)
+            if len(holding) == 1:
+                # Account.equity() for one position, inlined (same operations, same floats).
+                self._states = (pos.state,)
+                size = pos.size
+                dvalue = size * close
+                if dvalue > 0:
+                    dunrealized = size * (close - pos.price)
+                    equity = account.cash + ((dvalue - dunrealized) + dunrealized)
+                else:
+                    equity = account.cash + dvalue
+            else:
+                self._states = tuple([p.state for p in holding])
+                equity = account.equity()
         else:
-            equity = account.equity() if account.positions else account.cash
+            equity = account.equity()
         self._publish(K.ACCOUNT, AccountState(bar.ts, account.cash, equity, self._states))
 
     # ------------------------------------------------------------ one bar's order work
@@ -237,7 +256,13 @@ class BrokerAgent(Agent):
             if not config.allow_short and pos.size + signed < 0:
                 self._reject(ts, order, f"short selling disabled at fill: position {pos.size:g} SELL {size:g}")
                 continue
+            was_open = bool(pos.size)
             ex = account.execute(pos, signed, price)
+            if was_open != bool(pos.size):
+                if not pos.size:
+                    pos.state = None
+                account.refresh_holding()
+                self._states = tuple([p.state for p in account.holding if p.state is not None])
             if ex.size:
                 order.remaining -= abs(ex.size)
                 self._publish(K.FILL, Fill(

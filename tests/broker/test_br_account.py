@@ -47,8 +47,9 @@ def test_commission_charged_on_sells_too_and_realized_pnl_is_gross() -> None:
     buy, sell = rig.rec.fills
     assert sell.commission == pytest.approx(100 * 0.001 * 11)
     assert sell.cash == pytest.approx(10_000 - 1000 - 1.0 + 1100 - 1.1)
-    state = rig.rec.accounts[-1].positions[0]
-    assert (state.size, state.avg_price, state.realized_pnl) == (0, 0.0, pytest.approx(100.0))
+    assert rig.rec.accounts[-1].positions == ()  # only open positions are listed
+    pos = rig.broker.position("X")
+    assert (pos.size, pos.price, pos.realized) == (0, 0.0, pytest.approx(100.0))
 
 
 def test_commission_validation() -> None:
@@ -123,7 +124,8 @@ def test_short_then_cover_realizes_pnl() -> None:
     cover = rig.rec.fills[1]
     assert (cover.position, cover.cash) == (0, 10_050.0)
     acct = rig.rec.accounts[-1]
-    assert acct.positions[0].realized_pnl == 50.0 and acct.equity == 10_050.0
+    assert acct.positions == () and acct.equity == 10_050.0
+    assert rig.broker.position("X").realized == 50.0
 
 
 def test_reversal_closes_then_opens_at_fill_price() -> None:
@@ -287,3 +289,26 @@ def test_two_instruments_marked_at_their_own_last_close() -> None:
     last = rig.rec.accounts[-1]
     assert [p.instrument for p in last.positions] == ["A", "B"]
     assert last.equity == 10_000 - 110 - 210 + 10 * 11 + 10 * 22
+
+
+def test_positions_listed_while_open_with_realized_pnl_of_partial_reductions() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10, instrument="A"))
+    rig.submit(BUY, 10, instrument="A")
+    rig.bar(bar(0, 20, 20.2, 19.8, 20, instrument="B"))
+    rig.submit(BUY, 10, instrument="B")
+    rig.bar(bar(1, 11, 11.2, 10.8, 11, instrument="A"))
+    rig.submit(SELL, 4, instrument="A")
+    rig.bar(bar(1, 21, 21.2, 20.8, 22, instrument="B"))
+    rig.submit(SELL, 10, instrument="B")
+    rig.bar(bar(2, 12, 12.2, 11.8, 12, instrument="A"))
+    a = rig.rec.accounts[-1].positions
+    assert [(p.instrument, p.size, p.last_price, p.realized_pnl) for p in a] == [("A", 6, 12, 4.0), ("B", 10, 22, 0.0)]
+    rig.bar(bar(2, 23, 23.2, 22.8, 23, instrument="B"))
+    last = rig.rec.accounts[-1]
+    assert [p.instrument for p in last.positions] == ["A"]
+    assert last.equity == rig.broker.cash + 6 * 12
+    rig.submit(BUY, 1, instrument="B")
+    rig.bar(bar(3, 24, 24.2, 23.8, 24, instrument="B"))
+    last = rig.rec.accounts[-1]
+    assert [(p.instrument, p.size, p.avg_price, p.last_price) for p in last.positions] == [("A", 6, 11, 12), ("B", 1, 24, 24)]
