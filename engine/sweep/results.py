@@ -191,6 +191,7 @@ def write_heatmap(rows: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
 
     (ykey, yvalues), (xkey, xvalues) = list(grid.items())
     values = np.array(heatmap_values(rows, grid, metric), dtype=float)
@@ -207,7 +208,10 @@ def write_heatmap(rows: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence
     axes.set_xlabel(xkey)
     axes.set_ylabel(ykey)
     axes.set_title(f"mean {metric} over {instruments} instrument(s)")
-    figure.colorbar(image, ax=axes)
+    bar = figure.colorbar(image, ax=axes)
+    if metric in ("total_return", "max_drawdown"):
+        bar.formatter = PercentFormatter(1.0)
+        bar.update_ticks()
     if values.size <= 225:
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sw_support import load_and_report, parse_csv, write_many
 
-from engine.sweep.cache import ColumnStore, Columns, ParseOptions, read_entry, write_entry
+from engine.sweep.cache import Columns, ColumnStore, ParseOptions, read_entry, write_entry
 from hub.messages import Bar
 
 
