@@ -31,7 +31,7 @@ from agents.market_data.problems import Problems
 
 NS_PER_S = 1_000_000_000
 _UNIT_NAMES = ("s", "ms", "us", "ns")
-_UNIT_BANDS = np.array([1e11, 1e14, 1e17])  # |t| below band[k] -> unit k
+_UNIT_BANDS = np.array([10**11, 10**14, 10**17], dtype=np.int64)  # |t| below band[k] -> unit k
 _NS_PER_UNIT = (10**9, 10**6, 10**3, 1)
 _MIN_YEAR, _MAX_YEAR = 1678, 2261
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
@@ -61,7 +61,7 @@ def _days_in_month(y, m):
 
 def epoch_unit(value: int) -> str:
     """The unit the magnitude rule gives for an epoch value: 's', 'ms', 'us' or 'ns'."""
-    return _UNIT_NAMES[int(np.searchsorted(_UNIT_BANDS, abs(float(value)), side="right"))]
+    return _UNIT_NAMES[sum(abs(int(value)) >= band for band in _UNIT_BANDS.tolist())]
 
 
 def parse_iso(text: str) -> int:
@@ -149,9 +149,9 @@ class TimestampParser:
         for i in np.flatnonzero(~ok).tolist():
             text = buf.text(int(start[i]), int(end[i]))
             try:
-                ns[i] = slow(text)
                 if self.kind == "epoch":
                     self._check_band(text)
+                ns[i] = slow(text)
             except ValueError as exc:
                 bad_rows.append(i)
                 reasons[i] = f"cannot parse {text!r} as {self.describe()}: {exc}"
@@ -181,6 +181,8 @@ class TimestampParser:
 
     def _check_band(self, text: str) -> None:
         m = _EPOCH_RE.fullmatch(text.strip())
+        if m is None:
+            raise ValueError("not an epoch number")
         unit = epoch_unit(int(m[2]))
         if unit != self.unit:
             raise ValueError(
