@@ -37,17 +37,22 @@ REQUIRED = (TICKER, TS, *PRICES.values(), VOLUME, FACTOR, ISOPEN)
 NAMES = {"ts": TS, **PRICES, "volume": VOLUME}
 
 
+def ashare_columns(path: str, header: list[str]) -> dict[str, int]:
+    """Column index of each required A-share column (names matched case-insensitively)."""
+    lower = [name.lower() for name in header]
+    for name in REQUIRED:
+        if name not in lower:
+            raise DataError(path, 1, name, f"missing column (header: {', '.join(header)})")
+    return {name: lower.index(name) for name in REQUIRED}
+
+
 class _File:
     """One file's running state: its header, timestamp format, last good ts and ticker."""
 
     def __init__(self, path: str, header: list[str]) -> None:
-        lower = [name.lower() for name in header]
-        for name in REQUIRED:
-            if name not in lower:
-                raise DataError(path, 1, name, f"missing column (header: {', '.join(header)})")
         self.path = path
         self.header = header
-        self.index = {name: lower.index(name) for name in REQUIRED}
+        self.index = ashare_columns(path, header)
         self.stamps = TimestampParser()
         self.previous: int | None = None
         self.ticker: str | None = None

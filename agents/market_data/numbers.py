@@ -18,8 +18,8 @@ from agents.market_data.buffers import Buffer
 
 U = np.uint64
 _ZEROS = U(0x3030303030303030)
-_HIGH_NIBBLES = U(0xF0F0F0F0F0F0F0F0)
-_SIX = U(0x0606060606060606)
+_ABOVE_NINE = U(0x4646464646464646)  # byte + 0x46 sets bit 7 iff byte > '9' (for ASCII bytes)
+_HIGH_BITS = U(0x8080808080808080)
 _SEVEN_F = U(0x7F7F7F7F7F7F7F7F)
 _DOTS = U(0x2E2E2E2E2E2E2E2E)
 _MASK = U(0x000000FF000000FF)
@@ -29,62 +29,61 @@ _MUL2 = U(1 + (10000 << 32))
 _LOW = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 _POW10_U = np.array([10**k for k in range(20)], dtype=np.uint64)
 _POW10_F = np.array([10.0**k for k in range(23)], dtype=np.float64)
-_EXACT = 2**53
+_EXACT = U(2**53)
 MAX_FAST_WIDTH = 19
-
-
-def _word(buf: Buffer, end: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """The 8 characters ending at ``end``, those before the field replaced by '0'."""
-    x = buf.words[end - 8]
-    low = _LOW[8 - np.clip(width, 0, 8)]
-    return (x & ~low) | (_ZEROS & low)
-
-
-def _eight_digits(x: np.ndarray) -> np.ndarray:
-    """Value of 8 ASCII digits in a little-endian word (Lemire's unrolled parse)."""
-    x = x - _ZEROS
-    x = x * U(10) + (x >> U(8))
-    return ((x & _MASK) * _MUL1 + ((x >> U(16)) & _MASK) * _MUL2) >> U(32)
+for _table in (_LOW, _POW10_U, _POW10_F):
+    _table.flags.writeable = False  # shared lookup tables: no module state can change
 
 
 def parse_decimal(buf: Buffer, start: np.ndarray, end: np.ndarray):
     """Fields ``buf[start:end]`` as ``(mantissa, frac_digits, negative, dotted, ok)``.
 
     ``value = (-1 if negative else 1) * mantissa / 10**frac_digits`` where ``ok``;
-    rows that are not ``ok`` need the slow path. ``dotted`` marks a decimal point.
+    rows that are not ``ok`` (garbage in the other outputs) need the slow path.
+    ``dotted`` marks a decimal point. A leading '+' takes the slow path.
+
+    Each field is read as up to three words ending at ``end``; in a word, byte 0
+    is the earliest character. Bytes before the field become '0' (a leading
+    zero changes nothing) and the '.' becomes '0' too, which leaves the
+    digits' integer times 10 above the point; one divmod takes that zero out.
     """
-    first = buf.data[start]
-    negative = first == 45
-    signed = negative | (first == 43)
-    start = start + signed
+    negative = buf.data[start] == 45
+    start = start + negative
     width = end - start
     ok = (width >= 1) & (width <= MAX_FAST_WIDTH)
-    nwords = int((int(width.max()) + 7) // 8) if width.size else 0
-    nwords = min(nwords, 3)
+    nwords = min((int(width.max()) + 7) // 8, 3) if width.size else 0
     total = np.zeros(start.size, dtype=np.uint64)
     frac = np.zeros(start.size, dtype=np.int64)
     ndots = np.zeros(start.size, dtype=np.uint8)
+    invalid = np.zeros(start.size, dtype=np.uint64)
     for k in range(nwords):
-        x = _word(buf, end - 8 * k, width - 8 * k)
+        x = buf.words[end - (8 * k + 8)]
+        before = np.clip((8 * k + 8) - width, 0, 8)
+        if k or before.any():
+            x ^= (x ^ _ZEROS) & _LOW[before]
         t = x ^ _DOTS
-        dots = ~(((t & _SEVEN_F) + _SEVEN_F) | t | _SEVEN_F)
-        has_dot = dots != 0
-        if has_dot.any():
+        dots = ~(((t & _SEVEN_F) + _SEVEN_F) | t | _SEVEN_F)  # 0x80 in each '.' byte, exactly
+        if dots.any():
             ndots += np.bitwise_count(dots)
-            # the dot's byte index p (0..7) sits at bit 8p+7: popcount(dots-1) >> 3 == p
-            p = (np.bitwise_count(dots - U(1)).astype(np.int64)) >> 3
-            frac = np.where(has_dot, 8 * k + 7 - p, frac)
-            x = x + (dots >> U(6))  # '.' + 2 == '0'
-        bad = ((x & _HIGH_NIBBLES) ^ _ZEROS) | (((x + _SIX) & _HIGH_NIBBLES) ^ _ZEROS)
-        ok &= bad == 0
-        total += _eight_digits(x) * _POW10_U[8 * k]
-    ok &= ndots <= 1
-    ok &= width > ndots  # at least one digit
+            # bytes after a single dot at byte p: popcount(~(dots - 1)) = 57 - 8p -> >> 3 == 7 - p; 0 without a dot
+            after = (np.bitwise_count(~(dots - U(1))) >> 3).astype(np.int64)
+            frac += after + (8 * k) * (dots != 0) if k else after
+            x += dots >> U(6)  # '.' + 2 == '0'
+        d = x - _ZEROS
+        # a byte outside '0'..'9' sets bit 7 somewhere: itself (>= 0x80), in x + 0x46 (> '9') or in d (< '0')
+        invalid |= (x | (x + _ABOVE_NINE) | d) & _HIGH_BITS
+        d = d * U(10) + (d >> U(8))
+        value = ((d & _MASK) * _MUL1 + ((d >> U(16)) & _MASK) * _MUL2) >> U(32)
+        if k:
+            total += value * _POW10_U[8 * k]
+        else:
+            total = value
+    ok &= (invalid == 0) & (ndots <= 1) & (width > ndots)
     dotted = ndots == 1
-    np.minimum(frac, MAX_FAST_WIDTH - 1, out=frac)  # only garbage rows (not ok) go higher
     if dotted.any():
-        p = _POW10_U[frac]
-        mantissa = np.where(dotted, (total // (p * U(10))) * p + total % p, total)
+        np.minimum(frac, MAX_FAST_WIDTH - 1, out=frac)  # only rows that are not ok go higher
+        high, low = np.divmod(total, _POW10_U[frac + dotted])  # split at the zero that replaced the point
+        mantissa = high * _POW10_U[frac] + low
     else:
         mantissa = total
     return mantissa, frac, negative, dotted, ok
@@ -103,7 +102,7 @@ def parse_floats(buf: Buffer, start: np.ndarray, end: np.ndarray) -> tuple[np.nd
     with their own message.
     """
     mantissa, frac, negative, _, ok = parse_decimal(buf, start, end)
-    ok &= mantissa < U(_EXACT)
+    ok &= mantissa < _EXACT
     values = mantissa.astype(np.float64) / _POW10_F[frac]
     np.negative(values, out=values, where=negative)
     bad = []

@@ -1,7 +1,8 @@
 """The public entry points: files -> checked columns -> one time-ordered stream of ``Bar``.
 
 ``open_stream`` is lazy: nothing but the headers is read until the stream is
-iterated, and the generic format is then read a block at a time.
+iterated (so a missing column fails at once), and the generic format is then
+read a block at a time. Merging keeps one open file per input file.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import os
 from collections.abc import Iterator
 from itertools import chain, repeat
 
-from agents.market_data.ashare_csv import read_ashare
+from agents.market_data.ashare_csv import ashare_columns, read_ashare
 from agents.market_data.columns import BarColumns
-from agents.market_data.csvchunks import CHUNK_BYTES
+from agents.market_data.csvchunks import CHUNK_BYTES, read_header
 from agents.market_data.detect import FORMATS, detect_format
 from agents.market_data.errors import DataError, Report
 from agents.market_data.merge import merge_chunks
-from agents.market_data.ohlcv_csv import read_ohlcv
+from agents.market_data.ohlcv_csv import map_columns, read_ohlcv
 from agents.market_data.paths import resolve_paths
 from hub.messages import Bar
 
@@ -35,11 +36,8 @@ def read_file(
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
     kind = detect_format(path) if format == "auto" else format
+    check_header(path, kind, columns)  # fail at open time, not on the first bar
     if kind == "ashare":
-        if columns:
-            raise ValueError(
-                f"{path}: a column mapping applies to the generic OHLCV format, not the A-share export"
-            )
         return read_ashare(
             path, instrument=instrument, skip_bad=skip_bad, report=report, chunk_bytes=chunk_bytes
         )
@@ -51,6 +49,20 @@ def read_file(
         report=report,
         chunk_bytes=chunk_bytes,
     )
+
+
+def check_header(path: str, kind: str, columns: dict[str, str] | None) -> None:
+    """Raise now if the file's header cannot be read as ``kind`` (missing or ambiguous columns)."""
+    if kind == "ashare" and columns:
+        raise ValueError(
+            f"{path}: a column mapping applies to the generic OHLCV format, not the A-share export"
+        )
+    with open(path, "rb") as f:
+        header = read_header(f, path)
+    if kind == "ashare":
+        ashare_columns(path, header)
+    else:
+        map_columns(path, header, columns)
 
 
 def load_columns(

@@ -35,6 +35,8 @@ _UNIT_BANDS = np.array([10**11, 10**14, 10**17], dtype=np.int64)  # |t| below ba
 _NS_PER_UNIT = (10**9, 10**6, 10**3, 1)
 _MIN_YEAR, _MAX_YEAR = 1678, 2261
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+for _table in (_UNIT_BANDS, _DAYS_IN_MONTH):
+    _table.flags.writeable = False  # shared lookup tables: no module state can change
 
 _EPOCH_RE = re.compile(r"([+-]?)(\d+)(?:\.(\d+))?")
 _ISO_RE = re.compile(

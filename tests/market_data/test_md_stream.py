@@ -84,3 +84,11 @@ def test_batches_and_chunks_expose_the_same_bars(tmp_path):
     assert len(batches) > 1 and [b.ts for batch in batches for b in batch] == [0, 60 * 10**9, 120 * 10**9]
     chunks = list(open_stream([p]).chunks())
     assert [c.ts.tolist() for c in chunks] == [[0, 60 * 10**9, 120 * 10**9]]
+
+
+def test_header_problems_fail_when_the_stream_is_opened(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("timestamp,open,high,low,volume\n0,1,1,1,1\n")
+    with pytest.raises(DataError) as err:
+        open_stream([str(p)])
+    assert (err.value.line, err.value.field) == (1, "close")
