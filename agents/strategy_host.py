@@ -35,6 +35,7 @@ from hub.messages import (
 from strategies.api import Position, Strategy
 
 _FLAT = Position(size=0.0, avg_price=0.0)
+_new_tuple = tuple.__new__
 
 
 class StrategyHost(Agent):
@@ -61,7 +62,9 @@ class StrategyHost(Agent):
         self.strategy = strategy_cls(self, name, params)
         specs = self.strategy.indicators()
         self._specs = tuple(spec.__class__(name=n, kind=spec.kind, period=spec.period, source=spec.source) for n, spec in specs.items())
-        self._values = namedtuple("Indicators", [s.name for s in self._specs])._make  # type: ignore[misc]
+        # ``ind`` is immutable (a strategy may keep it); tuple.__new__ builds it at half the cost of _make.
+        self._ind_type = namedtuple("Indicators", [s.name for s in self._specs])  # type: ignore[misc]
+        self._on_bar = self.strategy.on_bar
 
     # ------------------------------------------------------------ wiring
 
@@ -81,13 +84,18 @@ class StrategyHost(Agent):
     # ------------------------------------------------------------ handlers
 
     def _on_state(self, msg: MarketState) -> None:
+        """The hot path: once per bar. Inlines ``_call`` to save a frame."""
         if msg.requester != self.name:
             return
         bar = msg.bar
         self.now = msg.ts
-        self._instrument = bar.instrument
-        self._last_price[bar.instrument] = bar.close
-        self._call(self.strategy.on_bar, bar, self._values(msg.values))
+        self._instrument = instrument = bar.instrument
+        self._last_price[instrument] = bar.close
+        try:
+            self._on_bar(bar, _new_tuple(self._ind_type, msg.values))
+        finally:
+            if self._outbox:
+                self._flush()
 
     def _on_fill(self, fill: Fill) -> None:
         if fill.order_id not in self._open:
@@ -137,10 +145,13 @@ class StrategyHost(Agent):
             hook(*args)
         finally:
             if self._outbox:
-                outbox, self._outbox = self._outbox, []
-                publish = self.bus.publish
-                for key, msg in outbox:
-                    publish(key, msg)
+                self._flush()
+
+    def _flush(self) -> None:
+        outbox, self._outbox = self._outbox, []
+        publish = self.bus.publish
+        for key, msg in outbox:
+            publish(key, msg)
 
     # ------------------------------------------------------------ StrategyContext
 

@@ -9,15 +9,17 @@ bars so loop-lag monitors and other tasks keep running during long replays.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable, Iterable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from agents.market_data import open_stream
-
 from engine.clock import SimClock
 from engine.config import SAMPLE_CONFIG, Config, load_config
 from engine.logs import configure_logging
@@ -53,22 +55,30 @@ def with_sample_data(config: Config) -> Config:
     return replace(config, data=replace(config.data, paths=sample.data.paths, format=sample.data.format), **merged)
 
 
-async def replay(bus: Bus, clock: SimClock, bars: Iterable[Bar], yield_every: int = YIELD_EVERY) -> int:
-    """Publish every bar on ``md.bar`` in order; returns how many."""
+async def replay(bus: Bus, clock: SimClock, batches: Iterable[list[Bar]]) -> int:
+    """Publish every bar on ``md.bar`` in order, yielding to the loop between batches; returns how many."""
     publish = bus.publish
     key = K.BAR
     count = 0
-    iterator = iter(bars)
-    while True:
-        n = 0
-        for bar in islice(iterator, yield_every):
+    for batch in batches:
+        for bar in batch:
             clock.ts = bar.ts
             publish(key, bar)
-            n += 1
-        if n == 0:
-            return count
-        count += n
+        count += len(batch)
         await asyncio.sleep(0)
+    return count
+
+
+def batched(bars: Iterable[Bar], size: int = YIELD_EVERY) -> Iterator[list[Bar]]:
+    """Lists of bars from any iterable (streams give their own batches; see ``as_batches``)."""
+    iterator = iter(bars)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def as_batches(source: Any) -> Iterator[list[Bar]]:
+    batches = getattr(source, "batches", None)
+    return batches() if batches is not None else batched(source)
 
 
 async def run_pipeline(
@@ -82,17 +92,18 @@ async def run_pipeline(
     """Wire the agents on a fresh bus, replay ``stream`` and return the summary figures."""
     clock = SimClock()
     bus = Bus(clock=clock, monitor=monitor)
-    recorder = Recorder(bus, out_dir)
     pipeline: Pipeline = build_pipeline(bus, clock, config)
-    recorder.attach()
-    if on_bus is not None:
-        on_bus(bus)
-    for agent in pipeline.agents:
-        agent.start()
-    iterator = iter(stream)
-    first = next(iterator, None)
+    recorder = Recorder(bus, out_dir)
     try:
-        count = await replay(bus, clock, chain([first], iterator) if first is not None else ())
+        recorder.attach()
+        if on_bus is not None:
+            on_bus(bus)
+        for agent in pipeline.agents:
+            agent.start()
+        batches = as_batches(stream)
+        first_batch = next(batches, [])
+        first = first_batch[0] if first_batch else None
+        count = await replay(bus, clock, chain([first_batch], batches))
         bus.publish(K.END_OF_DATA, EndOfData(ts=clock.ts))
         for agent in pipeline.agents:
             agent.stop()
@@ -141,10 +152,31 @@ def run_backtest(
     files = [str(f) for f in stream.files]
     run_id = make_run_id(config, files)
     out_dir = Path(config.output.dir) if config.output.dir else Path("results") / run_id
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        summary = runner.run(run_pipeline(config, out_dir, run_id, stream, monitor=monitor, on_bus=on_bus))
-    report = stream.report
-    summary["data_files"] = files
-    summary["rows_skipped"] = len(report.skipped) if hasattr(report, "skipped") else 0
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
-    return BacktestResult(summary=summary, out_dir=out_dir, skipped=list(getattr(report, "skipped", [])))
+    with staging_dir(out_dir) as staging:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            summary = runner.run(run_pipeline(config, staging, run_id, stream, monitor=monitor, on_bus=on_bus))
+        report = stream.report
+        summary["data_files"] = files
+        summary["rows_skipped"] = len(report.skipped)
+        summary["rows_filtered"] = len(report.filtered)
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return BacktestResult(summary=summary, out_dir=out_dir, skipped=list(report.skipped))
+
+
+@contextlib.contextmanager
+def staging_dir(out_dir: Path) -> Iterator[Path]:
+    """Write a run's files beside ``out_dir`` and swap them in only when the run succeeded.
+
+    A run stopped by bad data (or anything else) leaves no half-written results,
+    and an earlier complete result in ``out_dir`` survives the failed rerun.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    staging.rename(out_dir)

@@ -178,7 +178,15 @@ class Recorder:
         self._close(msg.order_id, msg.ts, "canceled", msg.reason)
 
     def _on_account(self, msg: AccountState) -> None:
-        self.equity.add(msg.ts, msg.cash, msg.equity)
+        # Once per bar: EquityCurve.add inlined for the common case (a new timestamp, chunk not full).
+        equity = self.equity
+        stamps = equity._ts
+        if stamps and stamps[-1] == msg.ts or len(stamps) >= _CHUNK - 1:
+            equity.add(msg.ts, msg.cash, msg.equity)
+            return
+        stamps.append(msg.ts)
+        equity._cash.append(msg.cash)
+        equity._equity.append(msg.equity)
 
     # ------------------------------------------------------------ output
 

@@ -2,6 +2,7 @@
 no order fills before the next bar, and a failing strategy never stops the run."""
 
 import csv
+import datetime
 import json
 import subprocess
 import sys
@@ -75,9 +76,10 @@ def test_outputs_are_complete(tmp_path):
 
 def write_bars(path: Path, closes: list[float]) -> Path:
     lines = ["date,open,high,low,close,volume"]
+    start = datetime.date(2021, 1, 1)
     for i, close in enumerate(closes):
         open_ = close - 0.5
-        lines.append(f"2021-01-{i + 1:02d},{open_},{close + 1},{open_ - 1},{close},1000")
+        lines.append(f"{start + datetime.timedelta(days=i)},{open_},{close + 1},{open_ - 1},{close},1000")
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -126,3 +128,25 @@ def test_cli_bad_data_exits_2_naming_file_line_and_field(tmp_path):
 def test_cli_without_a_command_prints_help():
     proc = run_cli(cwd=Path(__file__).parents[2])
     assert proc.returncode == 0 and "backtest" in proc.stdout
+
+
+def test_bad_row_mid_file_leaves_no_half_written_results(tmp_path):
+    from agents.market_data import DataError
+
+    closes = [10.0 + i for i in range(40)]
+    data = write_bars(tmp_path / "ABC.csv", closes)
+    lines = data.read_text().splitlines()
+    lines[30] = lines[30].replace(",1000", ",-5")  # negative volume on line 31
+    data.write_text("\n".join(lines) + "\n")
+    config = config_for(tmp_path, data, "sma_cross", fast=2, slow=3)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("earlier complete run\n")
+    with pytest.raises(DataError) as err:
+        run_backtest(config)
+    assert (err.value.line, err.value.field) == (31, "volume")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ABC.csv", "out"]  # no staging left behind
+    assert (out / "summary.json").read_text() == "earlier complete run\n"  # the earlier result survives
+    skipped = run_backtest(replace(config, data=replace(config.data, skip_bad=True)))
+    assert skipped.summary["rows_skipped"] == 1 and skipped.summary["bars"] == 39
+    assert "ABC.csv" in str(skipped.skipped[0]) and "31" in str(skipped.skipped[0])
