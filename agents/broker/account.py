@@ -76,6 +76,11 @@ class Position:
         """(opened, closed) that ``update(size, ...)`` would return, without changing anything."""
         return self.clone().update(size, 0.0)
 
+    def snapshot(self) -> PositionState:
+        """The position as published in AccountState (cached in ``state`` until the next mark)."""
+        self.state = PositionState(self.instrument, self.size, self.price, self.last, self.realized)
+        return self.state
+
     @property
     def unrealized(self) -> float:
         return self.size * (self.last - self.price)

@@ -153,7 +153,7 @@ class BrokerAgent(Agent):
                 else:
                     equity = account.cash + dvalue
             else:
-                self._states = tuple([p.state for p in holding])
+                self._states = self._collect_states()
                 equity = account.equity()
         else:
             equity = account.equity()
@@ -262,7 +262,7 @@ class BrokerAgent(Agent):
                 if not pos.size:
                     pos.state = None
                 account.refresh_holding()
-                self._states = tuple([p.state for p in account.holding if p.state is not None])
+                self._states = self._collect_states()
             if ex.size:
                 order.remaining -= abs(ex.size)
                 self._publish(K.FILL, Fill(
@@ -280,6 +280,10 @@ class BrokerAgent(Agent):
             book.active = keep
 
     # ------------------------------------------------------------ helpers
+
+    def _collect_states(self) -> tuple[PositionState, ...]:
+        """Open positions' last published states; a position never marked yet (restored) gets one now."""
+        return tuple([p.state if p.state is not None else p.snapshot() for p in self.account.holding])
 
     def _reject(self, ts: int, order: OpenOrder, reason: str) -> None:
         self._forget(order)
