@@ -312,3 +312,17 @@ def test_positions_listed_while_open_with_realized_pnl_of_partial_reductions() -
     rig.bar(bar(3, 24, 24.2, 23.8, 24, instrument="B"))
     last = rig.rec.accounts[-1]
     assert [(p.instrument, p.size, p.avg_price, p.last_price) for p in last.positions] == [("A", 6, 11, 12), ("B", 1, 24, 24)]
+
+
+def test_positions_set_from_outside_are_marked_and_listed() -> None:
+    """engine/restore.py writes account positions directly, then calls refresh_holding()."""
+    from agents.broker.account import Position
+
+    rig = Rig(BrokerConfig(cash=1000.0))
+    account = rig.broker.account
+    account.positions = {"A": Position("A", 10, 5.0, 6.0), "B": Position("B", -2, 20.0, 19.0)}
+    account.refresh_holding()
+    rig.bar(bar(0, 7, 7.2, 6.8, 7, instrument="A"))
+    last = rig.rec.accounts[-1]
+    assert [(p.instrument, p.last_price) for p in last.positions] == [("A", 7), ("B", 19.0)]
+    assert last.equity == 1000.0 + 10 * 7 - 2 * 19.0
