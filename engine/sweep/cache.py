@@ -33,10 +33,11 @@ import numpy as np
 from engine.run_id import file_digest
 from hub.messages import Bar
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 SKIP_SAMPLES = 20  # bad-row descriptions kept per entry; the count is always exact
 DEFAULT_MEMO_BYTES = 1 << 30
+BATCH = 4096  # bars per replay batch: the loop yields between batches, as for a parsed stream
 
 
 def default_cache_dir() -> Path:
@@ -77,6 +78,7 @@ class Columns:
     instrument: str | np.ndarray  # one name for the file, or one per row
     skipped_count: int = 0
     skipped: tuple[str, ...] = ()  # the first SKIP_SAMPLES bad rows, as text
+    filtered_count: int = 0  # rows a format rule leaves out (A-share isopen=false)
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -99,6 +101,16 @@ class Columns:
         """The Bar messages the parser would have streamed, built lazily from the columns."""
         names = repeat(self.instrument) if isinstance(self.instrument, str) else self.instrument.tolist()
         return map(Bar, self.ts.tolist(), names, *(getattr(self, c).tolist() for c in PRICE_COLUMNS))
+
+    __iter__ = bars
+
+    def batches(self, size: int = BATCH) -> Iterator[list[Bar]]:
+        """Lists of Bars, as ``BarStream.batches`` gives them to ``run_pipeline``'s replay loop."""
+        for start in range(0, len(self.ts), size):
+            part = slice(start, start + size)
+            names = (repeat(self.instrument, len(self.ts[part])) if isinstance(self.instrument, str)
+                     else self.instrument[part].tolist())
+            yield list(map(Bar, self.ts[part].tolist(), names, *(getattr(self, c)[part].tolist() for c in PRICE_COLUMNS)))
 
 
 @dataclass(frozen=True)
@@ -128,10 +140,10 @@ def parse_with_market_data(path: Path, options: ParseOptions) -> Columns:
     from agents.market_data import load_columns
 
     parsed, report = load_columns(str(path), **options.kwargs())
-    return columns_from(parsed, getattr(report, "skipped", ()))
+    return columns_from(parsed, report.skipped, len(report.filtered))
 
 
-def columns_from(parsed: Any, skipped: Sequence[Any] = ()) -> Columns:
+def columns_from(parsed: Any, skipped: Sequence[Any] = (), filtered: int = 0) -> Columns:
     """Adapt the parser's ``BarColumns`` (instrument, ts, open, high, low, close, volume) to :class:`Columns`."""
     instrument = parsed.instrument
     if isinstance(instrument, np.ndarray) and instrument.size and (instrument == instrument[0]).all():
@@ -142,6 +154,7 @@ def columns_from(parsed: Any, skipped: Sequence[Any] = ()) -> Columns:
         instrument=instrument if isinstance(instrument, np.ndarray) else str(instrument),
         skipped_count=len(skipped),
         skipped=tuple(str(s) for s in list(skipped)[:SKIP_SAMPLES]),
+        filtered_count=filtered,
     )
 
 
@@ -152,6 +165,7 @@ def write_entry(path: Path, columns: Columns) -> None:
     arrays["instrument"] = np.asarray(columns.instrument, dtype=str)
     arrays["skipped_count"] = np.asarray(columns.skipped_count, dtype=np.int64)
     arrays["skipped"] = np.asarray(columns.skipped, dtype=str)
+    arrays["filtered_count"] = np.asarray(columns.filtered_count, dtype=np.int64)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -174,6 +188,7 @@ def read_entry(path: Path) -> Columns | None:
                 instrument=str(instrument) if instrument.ndim == 0 else instrument,
                 skipped_count=int(data["skipped_count"]),
                 skipped=tuple(data["skipped"].tolist()),
+                filtered_count=int(data["filtered_count"]),
             )
     except (FileNotFoundError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None

@@ -133,7 +133,11 @@ class DaskExecutor:
         """Yield one row per cell, a task's rows together. Closing the iterator cancels what is left."""
         from distributed import Client, as_completed
 
-        with Client(self.address, timeout=self.connect_timeout, set_as_default=False) as client:
+        try:
+            client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+        except OSError as exc:
+            raise ValueError(f"cannot reach the Dask scheduler at {self.address}: {exc}") from None
+        with client:
             client.register_plugin(StorePlugin(), name=PLUGIN)
             self.slots = sum(client.nthreads().values())
             self._warn_on_trim(client)

@@ -86,6 +86,10 @@ def plan_sweep(config: Config) -> SweepPlan:
     config = with_sample_data(config)
     settings = config.sweep
     check_metric(settings.metric)
+    for name, low in (("workers", 0), ("bundle", 0), ("retries", 0), ("top", 1)):
+        value = getattr(settings, name)
+        if value is not None and (not isinstance(value, int) or value < low):
+            raise ValueError(f"sweep {name} must be an integer >= {low}, got {value!r}")
     grid = check_grid(settings.grid)
     check_grid_keys(grid)
     declared = getattr(load_strategy(config.strategy.name), "params", {}) or {}

@@ -13,6 +13,7 @@ that cell's row, never the worker's death.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import shutil
@@ -108,7 +109,7 @@ class CellRunner:
         return self._scratch
 
     def __call__(self, cell: Cell) -> dict[str, Any]:
-        from engine.backtest import run_pipeline
+        from engine.backtest import run_pipeline, staging_dir
         from engine.run_id import make_run_id
         from hub import keys as K
 
@@ -121,16 +122,25 @@ class CellRunner:
             row.update(instrument=loaded.columns.instrument_name, load_seconds=loaded.seconds, data_source=loaded.source)
             config = cell_config(self.job.config, cell)
             run_id = make_run_id(config, [cell.path])
-            out_dir = Path(self.job.runs_dir) / run_id if self.job.runs_dir else self.scratch()
             errors: list[Any] = []
 
             def watch(bus: Any) -> None:
                 bus.subscribe("sweep", K.AGENT_ERROR, errors.append)
 
-            with asyncio.Runner() as runner:
-                summary = runner.run(run_pipeline(config, out_dir, run_id, loaded.columns.bars(), on_bus=watch))
-            summary["data_files"] = [cell.path]
-            summary["rows_skipped"] = loaded.columns.skipped_count
+            def backtest(out_dir: Path) -> dict[str, Any]:
+                with asyncio.Runner() as runner:
+                    summary = runner.run(run_pipeline(config, out_dir, run_id, loaded.columns, on_bus=watch))
+                summary["data_files"] = [cell.path]
+                summary["rows_skipped"] = loaded.columns.skipped_count
+                summary["rows_filtered"] = loaded.columns.filtered_count
+                return summary
+
+            if self.job.runs_dir:  # the run's directory exactly as `backtest --out` leaves it
+                with staging_dir(Path(self.job.runs_dir) / run_id) as staging:
+                    summary = backtest(staging)
+                    (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            else:
+                summary = backtest(self.scratch())
             row.update(summary)
             row["error"] = agent_error_text(errors)
         except Exception as exc:  # a bad file or a strategy that raises: this cell's row, not the batch's end

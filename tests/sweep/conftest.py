@@ -36,12 +36,6 @@ def data_files(tmp_path: Path) -> list[Path]:
             for i, name in enumerate(["AAA", "BBB", "CCC"])]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class DaskCluster:
     address: str
@@ -67,6 +61,7 @@ def _stop(process: subprocess.Popen) -> None:
 def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
     """A scheduler and two single-threaded workers, separate processes bound to 127.0.0.1."""
     from distributed import Client
+    from sw_support import free_port
 
     work = tmp_path_factory.mktemp("dask")
     port = free_port()

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
 
 from strategies.sma_cross import SmaCross
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on (for the scheduler, or to be refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def kill_me_once(marker: str) -> None:

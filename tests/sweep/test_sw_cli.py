@@ -97,3 +97,9 @@ def test_a_grid_key_may_not_shadow_a_result_column(tmp_path, data_files, grid):
     config = Config(sweep=SweepConfig(grid=grid))
     with pytest.raises(ValueError, match="clash with result columns"):
         plan_sweep(config.__class__(**{**config.__dict__, "data": config.data.__class__(paths=(str(data_files[0]),))}))
+
+
+@pytest.mark.parametrize("flag", [["--workers", "-1"], ["--top", "0"], ["--retries", "-2"]])
+def test_out_of_range_numbers_are_refused(tmp_path, data_files, flag, capsys):
+    assert main(sweep_args(tmp_path, data_files[:1], "--grid", "fast=5", *flag)) == 2
+    assert "must be an integer" in capsys.readouterr().err

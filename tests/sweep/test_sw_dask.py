@@ -4,7 +4,8 @@
 import os
 import signal
 
-from sw_support import FakeRunner
+import pytest
+from sw_support import FakeRunner, free_port
 
 from engine.config import Config
 from engine.sweep.dask_exec import TRIM_ENV, DaskExecutor, worker_trim_setting
@@ -74,3 +75,9 @@ def test_a_task_that_raises_is_retried_then_becomes_error_rows(dask_cluster, tmp
 class RaiseEveryTime(FakeRunner):
     def __call__(self, cell):
         raise OSError("disk on fire")
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
+    executor = DaskExecutor(job(tmp_path), f"tcp://127.0.0.1:{free_port()}", factory=FakeRunner, connect_timeout=1)
+    with pytest.raises(ValueError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:"):
+        list(executor.rows(cells(2)))

@@ -141,3 +141,24 @@ def test_ranking_is_printed_best_first(tmp_path, data_files, metric, capsys):
     best = max(values) if metric == "total_return" else min(values)
     first_ranked = text.split(f"by {metric}:")[1].splitlines()[2]
     assert first_ranked.split()[0] == "1" and f"{best:.2%}" in first_ranked
+
+
+def test_kept_runs_are_what_backtest_leaves(tmp_path, data_files):
+    config = sweep_config(tmp_path, data_files[:1], {"fast": [5]}, workers=0, keep_runs=True)
+    row = run_sweep(config).rows[0]
+    kept = tmp_path / "sweep" / "runs" / row["run_id"]
+    plain = run_backtest(cell_config(config, Cell(0, row["data"], row["grid"]), str(tmp_path / "plain")))
+    for name in ("fills.csv", "orders.csv", "equity.csv"):
+        assert (kept / name).read_bytes() == (plain.out_dir / name).read_bytes(), name
+    summary = json.loads((kept / "summary.json").read_text())
+    assert {k: v for k, v in summary.items() if k != "data_files"} == \
+           {k: v for k, v in plain.summary.items() if k != "data_files"}
+
+
+def test_no_data_sweeps_the_bundled_a_share_sample_like_backtest_does(tmp_path):
+    config = Config(output=OutputConfig(dir=str(tmp_path / "sample")),
+                    sweep=SweepConfig(grid={"period": [15, 20]}, workers=0, quiet=True, cache_dir=str(tmp_path / "c")))
+    result = run_sweep(config)
+    row = result.rows[0]
+    assert row["strategy"] == "sma_trend" and round(row["final_value"], 2) == 106285.36  # the reference run
+    assert_cell_equals_backtest(result.plan.config, row, tmp_path)
