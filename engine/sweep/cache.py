@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 import zipfile
 from collections import OrderedDict
@@ -195,7 +196,11 @@ def read_entry(path: Path) -> Columns | None:
 
 
 class ColumnStore:
-    """Columns for data files: memo, then disk cache, then the parser (one per worker process)."""
+    """Columns for data files: memo, then disk cache, then the parser (one per worker process).
+
+    Safe to share between the threads of a Dask worker: the memo is locked,
+    and two threads parsing one file queue on its flock like two processes.
+    """
 
     def __init__(
         self,
@@ -209,6 +214,7 @@ class ColumnStore:
         self._memo: OrderedDict[str, Columns] = OrderedDict()
         self._digests: dict[tuple[Any, ...], str] = {}
         self._fingerprint: str | None = None
+        self._lock = threading.Lock()
         self.parsed = 0  # files this process parsed
         self.disk_hits = 0
         self.memo_hits = 0
@@ -217,10 +223,12 @@ class ColumnStore:
         """The file's sha256, re-hashed only when its size, mtime or inode changes."""
         st = os.stat(path)
         stamp = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
-        digest = self._digests.get(stamp)
+        with self._lock:
+            digest = self._digests.get(stamp)
         if digest is None:
             digest = file_digest(path)
-            self._digests[stamp] = digest
+            with self._lock:
+                self._digests[stamp] = digest
         return digest
 
     def key(self, digest: str, options: ParseOptions) -> str:
@@ -238,10 +246,12 @@ class ColumnStore:
         path = Path(path)
         digest = self.digest(path)
         key = self.key(digest, options)
-        columns = self._memo.get(key)
+        with self._lock:
+            columns = self._memo.get(key)
+            if columns is not None:
+                self._memo.move_to_end(key)
+                self.memo_hits += 1
         if columns is not None:
-            self._memo.move_to_end(key)
-            self.memo_hits += 1
             return Loaded(columns, digest, "memo", time.perf_counter() - t0)
         entry = self.entry_path(key)
         columns = read_entry(entry)
@@ -274,8 +284,9 @@ class ColumnStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _remember(self, key: str, columns: Columns) -> None:
-        self._memo[key] = columns
-        total = sum(c.nbytes for c in self._memo.values())
-        while total > self._memo_bytes and len(self._memo) > 1:
-            _, dropped = self._memo.popitem(last=False)
-            total -= dropped.nbytes
+        with self._lock:
+            self._memo[key] = columns
+            total = sum(c.nbytes for c in self._memo.values())
+            while total > self._memo_bytes and len(self._memo) > 1:
+                _, dropped = self._memo.popitem(last=False)
+                total -= dropped.nbytes

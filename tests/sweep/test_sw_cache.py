@@ -133,3 +133,15 @@ def test_write_and_read_keep_per_row_instruments_and_skips(tmp_path):
     assert back.instrument.tolist() == ["A", "B", "A"] and back.instrument_name == "A+B"
     assert (back.skipped_count, back.skipped) == (7, ("line 4: bad",))
     assert [b.instrument for b in back.bars()] == ["A", "B", "A"]
+
+
+def test_threads_sharing_a_store_parse_once(tmp_path, data_files):
+    """A Dask worker with several threads shares one store."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = []
+    store = ColumnStore(tmp_path / "cache", parse=counting_parse(calls))
+    with ThreadPoolExecutor(4) as pool:
+        loads = list(pool.map(lambda _: store.load(data_files[0]), range(8)))
+    assert len(calls) == 1 and sorted({x.source for x in loads}) <= ["disk", "memo", "parsed"]
+    assert len({int(x.columns.ts.sum()) for x in loads}) == 1
