@@ -66,6 +66,21 @@ class StrategyHost(Agent):
         self._ind_type = namedtuple("Indicators", [s.name for s in self._specs])  # type: ignore[misc]
         self._on_bar = self.strategy.on_bar
 
+    # ------------------------------------------------------------ restarts
+
+    @property
+    def order_seq(self) -> int:
+        """The number of the last order id issued (``<name>-<seq>``)."""
+        return self._seq
+
+    def restore(self, cash: float, equity: float, positions: dict[str, Position], open_orders: dict[str, str], order_seq: int) -> None:
+        """Take over books recovered from a journal before the first event; order ids continue, never repeat."""
+        self._cash = cash
+        self._equity = equity
+        self._positions = {i: p for i, p in positions.items() if p.size}
+        self._open = dict(open_orders)
+        self._seq = max(self._seq, order_seq)
+
     # ------------------------------------------------------------ wiring
 
     def attach(self) -> None:

@@ -275,6 +275,6 @@ class Daemon:
                                              limit_price=o.limit_price, stop_price=o.stop_price,
                                              signal_price=o.signal_price),
                            remaining=o.remaining)
-            for o in broker._open.values())
+            for o in broker.open_orders())
         return Snapshot(ts=self.clock(), cash=broker.cash, positions=positions, open_orders=open_orders,
-                        last_order_seq=self.pipeline.host._seq)
+                        last_order_seq=self.pipeline.host.order_seq)

@@ -35,10 +35,11 @@ def restore_books(pipeline: Pipeline, state: Recovered) -> None:
         broker.on_submit(msgspec.structs.replace(open_order.order, size=open_order.remaining))
 
     host = pipeline.host
-    host._cash = state.cash
-    host._equity = state.cash + sum(p.size * p.last for p in state.positions.values())
-    host._positions = {i: StrategyPosition(size=p.size, avg_price=p.price)
-                       for i, p in state.positions.items() if p.size}
-    host._open = {oid: o.order.instrument for oid, o in state.open_orders.items() if o.order.strategy == host.name}
-    host._seq = max(host._seq, state.order_seq.get(host.name, 0))
+    host.restore(
+        cash=state.cash,
+        equity=state.cash + sum(p.size * p.last for p in state.positions.values()),
+        positions={i: StrategyPosition(size=p.size, avg_price=p.price) for i, p in state.positions.items()},
+        open_orders={oid: o.order.instrument for oid, o in state.open_orders.items() if o.order.strategy == host.name},
+        order_seq=state.order_seq.get(host.name, 0),
+    )
 

@@ -94,6 +94,10 @@ class BrokerAgent(Agent):
     def open_order_count(self) -> int:
         return len(self._open)
 
+    def open_orders(self) -> list[OpenOrder]:
+        """Orders not yet filled, rejected or canceled, in submission order (snapshots, restarts)."""
+        return list(self._open.values())
+
     # ------------------------------------------------------------ handlers
 
     def on_submit(self, msg: SubmitOrder) -> None:
