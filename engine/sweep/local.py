@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,9 @@ class LocalExecutor:
         self.bundle = max(1, bundle)
         self._context = multiprocessing.get_context(start_method)
         self.replaced = 0  # workers started to replace dead ones
+        self.startup_seconds: float | None = None  # until the first workers were all ready (spawn + imports)
+        self._started = 0.0
+        self._unready = 0
 
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe()
@@ -98,7 +102,9 @@ class LocalExecutor:
         pending: deque[tuple[Cell, ...]] = deque(plan_bundles(cells, size))
         deaths: dict[int, int] = {}
         start_deaths = 0
+        self._started = time.perf_counter()
         pool = [self._start() for _ in range(min(self.workers, len(pending)))]
+        self._unready = len(pool)
         try:
             while pending or any(w.held for w in pool):
                 for worker in pool:
@@ -149,6 +155,9 @@ class LocalExecutor:
                 return
             if message == READY:
                 worker.ready = True
+                self._unready -= 1
+                if self._unready == 0 and self.startup_seconds is None:
+                    self.startup_seconds = time.perf_counter() - self._started
                 continue
             worker.held.pop(message["cell"], None)
             yield message
