@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--instruments", type=int, default=10)
     parser.add_argument("--sets", type=int, default=100, help="parameter sets per instrument (multiple of 10)")
     parser.add_argument("--bars", type=int, default=20_000)
-    parser.add_argument("--budget", type=float, default=60.0, metavar="S",
+    parser.add_argument("--budget", type=float, default=40.0, metavar="S",
                         help="seconds the 1-worker run may take: it covers as many instruments as fit (at least 1)")
     parser.add_argument("--quick", action="store_true", help="4 instruments x 20 sets x 5,000 bars: a smoke run")
     args = parser.parse_args(argv)
