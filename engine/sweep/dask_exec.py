@@ -36,7 +36,6 @@ from engine.sweep.tasks import (
 )
 
 PLUGIN = "engine-sweep"
-ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
 TRIM_ENV = "MALLOC_TRIM_THRESHOLD_"
 
 
@@ -52,11 +51,6 @@ def apply_worker_settings() -> None:
     import distributed  # noqa: F401 - installs the defaults we override
 
     dask.config.set({f"distributed.nanny.pre-spawn-environ.{TRIM_ENV}": None})
-
-
-def scheduler_address(given: str | None) -> str | None:
-    """``--dask ADDRESS`` or ``[sweep] dask``, else ``$DASK_SCHEDULER_ADDRESS``, else None (run locally)."""
-    return given or os.environ.get(ADDRESS_ENV) or None
 
 
 class StorePlugin(WorkerPlugin):

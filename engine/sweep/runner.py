@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -106,9 +107,19 @@ def plan_sweep(config: Config) -> SweepPlan:
     return SweepPlan(config=config, grid=grid, files=files, cells=cells, out_dir=out_dir)
 
 
+ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
+
+
+def scheduler_address(given: str | None) -> str | None:
+    """``--dask ADDRESS`` or ``[sweep] dask``, else ``$DASK_SCHEDULER_ADDRESS``, else None (run locally)."""
+    return given or os.environ.get(ADDRESS_ENV) or None
+
+
 def make_executor(plan: SweepPlan, factory: RunnerFactory = CellRunner) -> tuple[Executor, str]:
-    """Dask when an address is given (flag, config or $DASK_SCHEDULER_ADDRESS); else local processes."""
-    from engine.sweep.dask_exec import scheduler_address
+    """Dask when an address is given (flag, config or $DASK_SCHEDULER_ADDRESS); else local processes.
+
+    Dask is imported only then, so local sweeps work without it installed.
+    """
     from engine.sweep.local import LocalExecutor, default_workers
 
     settings: SweepConfig = plan.config.sweep
