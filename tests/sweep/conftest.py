@@ -59,7 +59,12 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
-    """A scheduler and two single-threaded workers, separate processes bound to 127.0.0.1."""
+    """A scheduler and two single-threaded workers, separate processes bound to 127.0.0.1.
+
+    ``--no-dashboard`` still leaves each process an HTTP endpoint (health,
+    metrics) on all interfaces: ``--dashboard-address 127.0.0.1:0`` keeps it
+    on loopback, on a free port.
+    """
     from distributed import Client
     from sw_support import free_port
 
@@ -70,9 +75,10 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskClust
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     dask = [sys.executable, "-m", "dask"]
     commands = {
-        "scheduler": [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        "scheduler": [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+                      "--dashboard-address", "127.0.0.1:0"],
         "worker": [*dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "2", "--nthreads", "1",
-                   "--no-dashboard", "--preload-nanny", "engine.sweep.dask_nanny", "--memory-limit", "0",
+                   "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--preload-nanny", "engine.sweep.dask_nanny", "--memory-limit", "0",
                    "--local-directory", str(work / "space"), "--death-timeout", "60"],
     }
     processes: list[subprocess.Popen] = []

@@ -25,6 +25,16 @@ def test_workers_run_without_dasks_malloc_trim_setting(dask_cluster):
     assert len(settings) == 2 and set(settings.values()) == {None}, f"{TRIM_ENV} on workers: {settings}"
 
 
+def test_every_cluster_process_listens_on_loopback_only(dask_cluster):
+    import psutil
+
+    processes = [psutil.Process(p.pid) for p in dask_cluster.processes]
+    processes += [child for p in processes for child in p.children(recursive=True)]
+    listening = [c.laddr for p in processes for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+    assert len(listening) >= 6  # scheduler + its HTTP endpoint, 2 nannies, 2 workers (+ their HTTP endpoints)
+    assert {addr.ip for addr in listening} == {"127.0.0.1"}, listening
+
+
 def test_cells_are_bundled_and_every_cell_comes_back_once(dask_cluster, tmp_path):
     executor = DaskExecutor(job(tmp_path), dask_cluster.address, bundle=3, factory=FakeRunner)
     rows = list(executor.rows(cells(20)))
