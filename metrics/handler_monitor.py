@@ -1,8 +1,8 @@
 """The bus Monitor metrics installs: keeps sampled handler durations until the next flush.
 
 The bus times one call in ``sample_every`` per subscription (see
-``hub.bus.Monitor``); every call still sets ``current``, which the stall
-watchdog reads, so a long call is caught whether it was sampled or not.
+``hub.bus.Monitor``). A long call is caught whether it was sampled or not:
+the stall watchdog finds it on the loop thread's stack.
 """
 
 from __future__ import annotations

@@ -36,12 +36,17 @@ class Reporter:
         self._monitor = monitor
         self._watched: list[tuple[Bus, TradingProbe]] = []
         self._sent: dict[SubscriptionStats, tuple[int, int]] = {}  # handled, errors already sent
-        self._sent_filled: dict[TradingProbe, int] = {}
+        self._sent_trading: dict[TradingProbe, tuple[int, int, int]] = {}  # bars, ticks, filled already sent
         self._sent_inbox: dict[int, tuple[int, int]] = {}  # id(inbox) -> conflated, overflow already sent
         self._timer_names: dict[SubscriptionStats, str] = {}
 
     def watch(self, bus: Bus, probe: TradingProbe) -> None:
         self._watched.append((bus, probe))
+
+    def rearm(self) -> None:
+        """Sample the next account state of each bus; on the loop's thread only (it subscribes)."""
+        for _, probe in self._watched:
+            probe.arm_account()
 
     def flush(self) -> None:
         if self._client.closed:
@@ -85,16 +90,17 @@ class Reporter:
             self._sent_inbox[id(inbox)] = (inbox.conflated, inbox.overflow)
 
     def _trading(self, pipe: PipelineBase, probe: TradingProbe, deltas: dict[SubscriptionStats, tuple[int, int]]) -> None:
+        bars, ticks, filled = self._sent_trading.get(probe, (0, 0, 0))
         counters = (
-            (names.BARS, deltas[probe.bars][0]),
-            (names.TICKS, deltas[probe.trades][0] + deltas[probe.quotes][0]),
+            (names.BARS, probe.bars - bars),
+            (names.TICKS, probe.ticks - ticks),
             (names.ORDERS_SUBMITTED, deltas[probe.submitted][0]),
-            (names.ORDERS_FILLED, probe.filled - self._sent_filled.get(probe, 0)),
+            (names.ORDERS_FILLED, probe.filled - filled),
             (names.ORDERS_REJECTED, deltas[probe.rejected][0]),
             (names.ORDERS_CANCELLED, deltas[probe.cancelled][0]),
             (names.FILLS, deltas[probe.fills][0]),
         )
-        self._sent_filled[probe] = probe.filled
+        self._sent_trading[probe] = (probe.bars, probe.ticks, probe.filled)
         for name, count in counters:
             if count:
                 pipe.incr(name, count)

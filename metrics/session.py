@@ -1,14 +1,16 @@
 """One run's metrics: what ``--statsd`` turns on, from start to the final flush.
 
-A session owns the StatsD client, the bus :class:`Monitor`, the stall
-watchdog thread and, per event loop it is attached in, aiodebug's loop-lag
-monitor, the periodic counter flush and a slow-callback sink. ``close()``
+A session owns the StatsD client, the bus :class:`Monitor` (sampled handler
+timings), the stall watchdog thread and, per event loop it is attached in,
+aiodebug's loop-lag monitor, the periodic counter flush, a slow-callback
+sink and the watchdog's eye on that loop's thread. ``close()``
 stops the watchdog, sends what is left and closes the socket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +47,7 @@ class MetricsSession:
         self.monitor = SampledHandlerMonitor(settings.sample_every)
         self.reporter = Reporter(self.client, self.monitor)
         self._watchdog = StallWatchdog(
-            self.monitor, settings.slow_callback_s, on_slow=self._slow_handler, on_hang=self._hung_handler,
+            settings.slow_callback_s, on_slow=self._slow_handler, on_hang=self._hung_handler,
             hang_after_s=settings.hang_after_s,
         )
         self._loops: list[asyncio.AbstractEventLoop] = []
@@ -64,7 +66,9 @@ class MetricsSession:
 
     def attach(self, bus: Bus) -> None:
         """The ``on_bus`` hook: observe this bus. Called inside a running loop, it also watches that loop."""
-        self.reporter.watch(bus, TradingProbe(bus))
+        probe = TradingProbe(bus)
+        self.reporter.watch(bus, probe)
+        probe.arm_account()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -74,6 +78,7 @@ class MetricsSession:
 
     def _watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loops.append(loop)
+        self._watchdog.watch_thread(threading.get_ident())
         monitor_loop_lag.enable(_LoopLagTimer(self.client), interval=self.settings.loop_lag_interval_s, loop=loop)
         task = loop.create_task(self._flush_periodically(), name="metrics-flush")
         self._tasks.add(task)
@@ -89,6 +94,7 @@ class MetricsSession:
         while not self._closed:
             await asyncio.sleep(self.settings.flush_interval_s)
             self.reporter.flush()
+            self.reporter.rearm()
 
     def close(self) -> None:
         """Stop the watchdog, send the final counters, close the socket. Idempotent."""

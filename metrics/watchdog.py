@@ -1,13 +1,14 @@
 """A thread that notices a hub handler blocking the loop: works on any loop, uvloop included.
 
-aiodebug's slow-callback patch cannot see inside uvloop, and timing every
-handler call costs too much on the backtest's hot path. Instead the bus marks
-the running handler (``monitor.current``) on every call, and this thread polls
-the mark. A call is identified by its subscription and that subscription's
-call count, so a handler seen running at two polls ``threshold`` apart is one
-slow call, not many fast ones.
+aiodebug's slow-callback patch cannot see inside uvloop, and timing, or even
+marking, every handler call costs too much on the backtest's hot path. So
+this thread samples the loop thread's stack (``sys._current_frames``) and
+asks the bus which handler call is innermost on it (``hub.bus.running_handler``).
+A call is identified by its subscription and that subscription's call count,
+so a handler seen running at two polls ``threshold`` apart is one slow call,
+not many fast ones.
 
-The measured duration is the time between the first and last polls that saw
+The reported duration is the time between the first and last polls that saw
 the call, plus one poll interval (the call started up to one interval before
 it was first seen, and ended up to one interval after it was last seen), so it
 is within +-1 poll interval. Only calls seen running for at least
@@ -17,19 +18,29 @@ is within +-1 poll interval. Only calls seen running for at least
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from hub.bus import Monitor, SubscriptionStats
+from hub.bus import SubscriptionStats, running_handler
 
 OnSlow = Callable[[SubscriptionStats, float], None]
+
+
+@dataclass
+class _Call:
+    stats: SubscriptionStats
+    number: int  # stats.handled when first seen: which call of that subscription
+    first_seen: float
+    last_seen: float
+    hang_reported: bool = False
 
 
 class StallWatchdog:
     def __init__(
         self,
-        monitor: Monitor,
         threshold_s: float,
         on_slow: OnSlow,
         on_hang: OnSlow,
@@ -38,14 +49,18 @@ class StallWatchdog:
     ) -> None:
         """``on_slow(stats, seconds)`` once a slow call ends; ``on_hang(stats, seconds)`` once while a call
         has been running ``hang_after_s``, so a loop stuck for good is reported while it is stuck."""
-        self._monitor = monitor
         self._threshold = threshold_s
         self._hang_after = max(hang_after_s, threshold_s)
         self._poll = poll_s if poll_s is not None else max(threshold_s / 5.0, 0.001)
         self._on_slow = on_slow
         self._on_hang = on_hang
+        self._threads: frozenset[int] = frozenset()  # replaced, never mutated: read without a lock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-stall-watchdog", daemon=True)
+
+    def watch_thread(self, ident: int) -> None:
+        """Watch the thread that runs a loop (``threading.get_ident()`` inside it)."""
+        self._threads = self._threads | {ident}
 
     def start(self) -> None:
         self._thread.start()
@@ -57,21 +72,25 @@ class StallWatchdog:
             self._thread.join()
 
     def _run(self) -> None:
-        watched: tuple[SubscriptionStats, int] | None = None
-        first_seen = last_seen = 0.0
-        hang_reported = False
+        calls: dict[int, _Call | None] = {}
         stopping = False
         while not stopping:
             stopping = self._stop.wait(self._poll)
             now = time.perf_counter()
-            stats = self._monitor.current
-            call = (stats, stats.handled) if stats is not None else None
-            if call is not None and watched is not None and call[0] is watched[0] and call[1] == watched[1]:
-                last_seen = now
-                if not hang_reported and now - first_seen >= self._hang_after:
-                    hang_reported = True
-                    self._on_hang(stats, now - first_seen)
-                continue
-            if watched is not None and last_seen - first_seen >= self._threshold:
-                self._on_slow(watched[0], last_seen - first_seen + self._poll)
-            watched, first_seen, last_seen, hang_reported = call, now, now, False
+            frames = sys._current_frames()
+            for ident in self._threads:
+                stats = running_handler(frames.get(ident))
+                calls[ident] = self._follow(calls.get(ident), stats, now)
+            del frames  # frame references keep the loop thread's locals alive
+
+    def _follow(self, call: _Call | None, stats: SubscriptionStats | None, now: float) -> _Call | None:
+        """The call running now, given the one running at the previous poll; reports as calls end or hang."""
+        if call is not None and stats is call.stats and stats.handled == call.number:
+            call.last_seen = now
+            if not call.hang_reported and now - call.first_seen >= self._hang_after:
+                call.hang_reported = True
+                self._on_hang(stats, now - call.first_seen)
+            return call
+        if call is not None and call.last_seen - call.first_seen >= self._threshold:
+            self._on_slow(call.stats, call.last_seen - call.first_seen + self._poll)
+        return _Call(stats, stats.handled, now, now) if stats is not None else None

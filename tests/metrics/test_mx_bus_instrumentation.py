@@ -1,7 +1,11 @@
-"""The bus's instrumentation hooks that metrics relies on: sampled timing, the running-handler mark, first subscribers."""
+"""The bus's instrumentation that metrics relies on: sampled timing, the running handler, first subscribers."""
+
+import sys
+
+import pytest
 
 from hub import keys as K
-from hub.bus import Bus, Monitor
+from hub.bus import Bus, Monitor, running_handler
 from hub.messages import Bar, EndOfData, SubmitOrder
 
 
@@ -23,28 +27,66 @@ class Recording(Monitor):
         self.failed.append(type(exc).__name__)
 
 
-def test_times_the_first_call_then_one_in_n():
-    monitor = Recording(sample_every=4)
+@pytest.mark.parametrize(("sample_every", "timed"), [(4, [4, 8]), (3, [4, 8]), (1, list(range(1, 11)))])
+def test_times_one_call_in_n_rounded_up_to_a_power_of_two(sample_every, timed):
+    monitor = Recording(sample_every=sample_every)
     bus = Bus(monitor=monitor)
     stats = bus.subscribe("a", K.BAR, lambda m: None)
     for ts in range(10):
         bus.publish(K.BAR, bar(ts))
     assert stats.handled == 10
-    assert monitor.timed_calls == [1, 5, 9]
+    assert monitor.timed_calls == timed
 
 
-def test_marks_the_running_handler_on_every_call_and_restores_it_when_nested():
+def test_raw_observers_run_unguarded_and_uncounted_in_order():
+    bus = Bus()
+    seen = []
+    stats = bus.subscribe("agent", K.BAR, lambda m: seen.append("agent"))
+    bus.observe(K.BAR, lambda key, msg: seen.append(("observer", key)))
+    bus.observe(K.BAR, lambda key, msg: seen.append("stamp"), first=True)
+    bus.observe(K.BAR, lambda key, msg: 1 / 0)  # aiopubsub logs it; delivery goes on
+    bus.subscribe("late", K.BAR, lambda m: seen.append("late"))
+    bus.publish(K.BAR, bar())
+    assert seen == ["stamp", "agent", ("observer", K.BAR), "late"]
+    assert stats.handled == 1 and len(bus.subscriptions) == 2 and bus.errors == 0
+
+
+def test_names_the_timed_handler_while_it_runs_and_restores_it_when_nested():
+    monitor = Recording(sample_every=1)
+    bus = Bus(monitor=monitor)
+    seen = []
+    bus.subscribe("outer", K.BAR, lambda m: (seen.append(monitor.current.agent),
+                                            bus.publish(K.END_OF_DATA, EndOfData(ts=1)),
+                                            seen.append(monitor.current.agent)))
+    bus.subscribe("inner", K.END_OF_DATA, lambda m: seen.append(monitor.current.agent))
+    bus.publish(K.BAR, bar())
+    assert seen == ["outer", "inner", "outer"]
+    assert monitor.current is None
+
+
+def test_the_running_handler_is_found_on_the_stack_whether_timed_or_not():
     monitor = Recording(sample_every=64)
     bus = Bus(monitor=monitor)
     seen = []
-    outer = bus.subscribe("outer", K.BAR, lambda m: (seen.append(monitor.current.agent),
-                                                    bus.publish(K.END_OF_DATA, EndOfData(ts=1)),
-                                                    seen.append(monitor.current.agent)))
-    bus.subscribe("inner", K.END_OF_DATA, lambda m: seen.append(monitor.current.agent))
+
+    def inner(msg):
+        seen.append(running_handler(sys._getframe()).agent)
+
+    def outer(msg):
+        seen.append(running_handler(sys._getframe()).agent)
+        bus.publish(K.END_OF_DATA, EndOfData(ts=1))
+        seen.append(running_handler(sys._getframe()).agent)
+
+    bus.subscribe("outer", K.BAR, outer)
+    bus.subscribe("inner", K.END_OF_DATA, inner)
+    plain = Bus()
+    plain.subscribe("unmonitored", K.BAR, lambda m: seen.append(running_handler(sys._getframe()).handler))
     for ts in range(3):
         bus.publish(K.BAR, bar(ts))
-    assert seen == ["outer", "inner", "outer"] * 3
-    assert monitor.current is None and outer.handled == 3
+    plain.publish(K.BAR, bar())
+    assert seen == ["outer", "inner", "outer"] * 3 + [
+        "test_the_running_handler_is_found_on_the_stack_whether_timed_or_not.<locals>.<lambda>"]
+    assert running_handler(sys._getframe()) is None
 
 
 def test_a_failing_monitored_handler_is_counted_and_unmarked():
@@ -75,3 +117,8 @@ def test_first_subscriber_on_a_key_nobody_else_uses_yet():
     bus.subscribe("broker", K.SUBMIT_ORDER, lambda m: order.append("broker"))
     bus.publish(K.SUBMIT_ORDER, SubmitOrder(ts=1, order_id="o", strategy="s", instrument="ABC", side="BUY", size=1.0))
     assert order == ["stamp", "broker"]
+
+
+def test_first_needs_an_exact_key():
+    with pytest.raises(ValueError, match="exact key"):
+        Bus().observe(K.MARKET_DATA, lambda key, msg: None, first=True)

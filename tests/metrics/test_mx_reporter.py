@@ -67,7 +67,7 @@ def timers(lines):
 
 
 def test_flush_sends_agent_and_trading_metrics_then_only_deltas(session_factory, udp_receiver):
-    session = session_factory(prefix="engine")
+    session = session_factory(prefix="engine", sample_every=1)  # time every call: every handler has a timer
     bus = Bus(monitor=session.monitor)
     ToyPipeline(bus)
     session.attach(bus)  # after the agents, as run_backtest's on_bus does; no loop here: no loop tasks
@@ -82,7 +82,7 @@ def test_flush_sends_agent_and_trading_metrics_then_only_deltas(session_factory,
         "engine.agent.strategy.handled:6|c",
         "engine.agent.flaky.handled:6|c",
         "engine.agent.flaky.errors:2|c",
-        "engine.agent.metrics.handled:20|c",  # its own observers: 8 market events, 3 orders, 3 outcomes, 6 accounts
+        "engine.agent.metrics.handled:6|c",  # its subscriptions: 3 orders, 3 outcomes (market data and account: raw observers)
         "engine.md.bars:6|c",
         "engine.md.ticks:2|c",
         "engine.orders.submitted:3|c",
@@ -90,10 +90,8 @@ def test_flush_sends_agent_and_trading_metrics_then_only_deltas(session_factory,
         "engine.orders.rejected:1|c",
         "engine.orders.cancelled:1|c",
         "engine.orders.fills:1|c",
-        "engine.account.equity:1000.0|g",
-        "engine.account.cash:2000.0|g",
-        "engine.position.ABC:0|g",  # a short position: StatsD reads a leading '-' as a delta, so 0 first
-        "engine.position.ABC:-100.0|g",
+        "engine.account.equity:1000.0|g",  # sampled: the first account state after attach (bar 1, flat)
+        "engine.account.cash:1000.0|g",
     ]
     assert timers(lines) == {
         "engine.orders.latency",
@@ -101,27 +99,26 @@ def test_flush_sends_agent_and_trading_metrics_then_only_deltas(session_factory,
         "engine.agent.broker.handler.broker_on_submit",
         "engine.agent.strategy.handler.strategy_on_bar",
         "engine.agent.flaky.handler.flaky_on_bar",
-        "engine.agent.metrics.handler.on_market",
         "engine.agent.metrics.handler.on_submit",
         "engine.agent.metrics.handler.on_fill",
-        "engine.agent.metrics.handler.on_account",
         "engine.agent.metrics.handler.ignore",
     }
     assert sum(line.startswith("engine.orders.latency:") for line in lines) == 3
 
+    session.reporter.rearm()  # as the periodic flush does: sample the next account state
     bus.publish(K.BAR, bar(7))
     session.reporter.flush()
     assert counters_and_gauges(udp_receiver.lines()) == [
         "engine.agent.broker.handled:1|c",
         "engine.agent.strategy.handled:1|c",
         "engine.agent.flaky.handled:1|c",
-        "engine.agent.metrics.handled:2|c",
         "engine.md.bars:1|c",
         "engine.account.equity:1000.0|g",
         "engine.account.cash:2000.0|g",
-        "engine.position.ABC:0|g",
+        "engine.position.ABC:0|g",  # a short position: StatsD reads a leading '-' as a delta, so 0 first
         "engine.position.ABC:-100.0|g",
     ]
+    assert bus._hub._subscribers[K.ACCOUNT] == []  # the sampler removed itself after one message
 
 
 def test_inbox_depth_gauge_and_overflow_counter(session_factory, udp_receiver):
