@@ -13,6 +13,7 @@ block sends the final counters and closes the socket.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -43,5 +44,14 @@ def metrics_for(config: Config, **tuning: Any) -> Iterator[MetricsSession | None
         address=config.metrics.statsd, prefix=config.metrics.prefix,
         slow_callback_s=config.metrics.slow_callback_ms / 1000.0, **tuning,
     )
-    with MetricsSession(settings) as session:
+    with MetricsSession(settings, dilation_of=loop_time_dilation) as session:
         yield session
+
+
+def loop_time_dilation(loop: asyncio.AbstractEventLoop) -> float | None:
+    """Loop seconds per real second for the engine's loops; None for the virtual-time loop (no lag to measure)."""
+    from engine.loops import VirtualTimeLoop
+
+    if isinstance(loop, VirtualTimeLoop):
+        return None
+    return float(getattr(loop, "time_dilation", 1.0))  # DilatedLoop and aiodebug's TimeDilatedLoop have one

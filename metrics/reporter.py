@@ -34,19 +34,21 @@ class Reporter:
     def __init__(self, client: LoopSafeStatsClient, monitor: SampledHandlerMonitor) -> None:
         self._client = client
         self._monitor = monitor
-        self._watched: list[tuple[Bus, TradingProbe]] = []
+        self._watched: list[tuple[Bus, TradingProbe | None]] = []
         self._sent: dict[SubscriptionStats, tuple[int, int]] = {}  # handled, errors already sent
         self._sent_trading: dict[TradingProbe, tuple[int, int, int]] = {}  # bars, ticks, filled already sent
         self._sent_inbox: dict[int, tuple[int, int]] = {}  # id(inbox) -> conflated, overflow already sent
         self._timer_names: dict[SubscriptionStats, str] = {}
 
-    def watch(self, bus: Bus, probe: TradingProbe) -> None:
+    def watch(self, bus: Bus, probe: TradingProbe | None) -> None:
+        """Report ``bus``'s agents and inboxes, and the trading metrics ``probe`` observes on it (if any)."""
         self._watched.append((bus, probe))
 
     def rearm(self) -> None:
         """Sample the next account state of each bus; on the loop's thread only (it subscribes)."""
         for _, probe in self._watched:
-            probe.arm_account()
+            if probe is not None:
+                probe.arm_account()
 
     def flush(self) -> None:
         if self._client.closed:
@@ -56,7 +58,8 @@ class Reporter:
                 handled = self._deltas(bus)
                 self._agents(pipe, handled)
                 self._inboxes(pipe, bus)
-                self._trading(pipe, probe, handled)
+                if probe is not None:
+                    self._trading(pipe, probe, handled)
             self._handler_times(pipe)
 
     def _deltas(self, bus: Bus) -> dict[SubscriptionStats, tuple[int, int]]:

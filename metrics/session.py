@@ -1,10 +1,11 @@
 """One run's metrics: what ``--statsd`` turns on, from start to the final flush.
 
 A session owns the StatsD client, the bus :class:`Monitor` (sampled handler
-timings), the stall watchdog thread and, per event loop it is attached in,
-aiodebug's loop-lag monitor, the periodic counter flush, a slow-callback
-sink and the watchdog's eye on that loop's thread. ``close()``
-stops the watchdog, sends what is left and closes the socket.
+timings), the stall watchdog thread, and for the one event loop it is
+attached in: aiodebug's loop-lag monitor, a slow-callback sink, and a ticker
+that flushes the counters every ``flush_interval_s`` of real time.
+``close()`` stops the threads, sends what is left and closes the socket; call
+it after the loop has stopped, or on the loop's thread.
 """
 
 from __future__ import annotations
@@ -24,24 +25,40 @@ from metrics.client import LoopSafeStatsClient
 from metrics.handler_monitor import SampledHandlerMonitor
 from metrics.reporter import Reporter
 from metrics.settings import MetricsSettings
+from metrics.ticker import LoopTicker
 from metrics.trading import TradingProbe
 from metrics.watchdog import StallWatchdog
 
+DilationOf = Callable[[asyncio.AbstractEventLoop], "float | None"]
+
+
+def time_dilation(loop: asyncio.AbstractEventLoop) -> float | None:
+    """Loop seconds per real second: a dilated loop's ``time_dilation``, else 1.0.
+
+    ``None`` means virtual time (the clock jumps to the next timer when idle):
+    there is no lag to measure, and a periodic timer would fire back to back.
+    This default knows no virtual loop; ``engine.metrics_wiring`` passes one that does.
+    """
+    return float(getattr(loop, "time_dilation", 1.0))
+
 
 class _LoopLagTimer:
-    """What aiodebug's monitor_loop_lag calls: renames its metric into ours."""
+    """What aiodebug's monitor_loop_lag calls: renames its metric and converts loop ms to real ms."""
 
-    def __init__(self, client: LoopSafeStatsClient) -> None:
+    def __init__(self, client: LoopSafeStatsClient, loop: asyncio.AbstractEventLoop, dilation_of: DilationOf) -> None:
         self._client = client
+        self._loop = loop
+        self._dilation_of = dilation_of
 
     def timing(self, metric: str, value: float) -> None:
-        self._client.timing(names.LOOP_LAG, value)
+        self._client.timing(names.LOOP_LAG, value / (self._dilation_of(self._loop) or 1.0))
 
 
 class MetricsSession:
-    def __init__(self, settings: MetricsSettings) -> None:
+    def __init__(self, settings: MetricsSettings, dilation_of: DilationOf = time_dilation) -> None:
         address = resolve(settings.address)  # before anything opens: a bad address leaves nothing behind
         self.settings = settings
+        self._dilation_of = dilation_of
         self._log = logwood.get_logger("metrics")
         self.client = LoopSafeStatsClient(address, settings.prefix)
         self.monitor = SampledHandlerMonitor(settings.sample_every)
@@ -50,9 +67,9 @@ class MetricsSession:
             settings.slow_callback_s, on_slow=self._slow_handler, on_hang=self._hung_handler,
             hang_after_s=settings.hang_after_s,
         )
-        self._loops: list[asyncio.AbstractEventLoop] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._unregister: list[Callable[[], None]] = []
+        self._ticker = LoopTicker(settings.flush_interval_s, self._periodic_flush)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._unregister_slow_callbacks: Callable[[], None] | None = None
         self._closed = False
         self._watchdog.start()
 
@@ -64,46 +81,57 @@ class MetricsSession:
 
     # ------------------------------------------------------------ wiring
 
-    def attach(self, bus: Bus) -> None:
-        """The ``on_bus`` hook: observe this bus. Called inside a running loop, it also watches that loop."""
-        probe = TradingProbe(bus)
+    def attach(self, bus: Bus, trading: bool = True) -> None:
+        """The ``on_bus`` hook: report this bus's agents (and, with ``trading``, its market data and orders).
+
+        Called inside a running loop, it also starts watching that loop (one
+        loop per session). A second bus carrying the same market data (a
+        daemon's ingress bus) should pass ``trading=False``, or bars count twice.
+        """
+        probe = TradingProbe(bus) if trading else None
         self.reporter.watch(bus, probe)
-        probe.arm_account()
+        if probe is not None:
+            probe.arm_account()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        if not any(seen is loop for seen in self._loops):
+        if self._loop is None:
             self._watch_loop(loop)
+        elif self._loop is not loop:
+            raise RuntimeError("a metrics session watches one event loop; make one session per run")
 
     def _watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loops.append(loop)
+        self._loop = loop
         self._watchdog.watch_thread(threading.get_ident())
-        monitor_loop_lag.enable(_LoopLagTimer(self.client), interval=self.settings.loop_lag_interval_s, loop=loop)
-        task = loop.create_task(self._flush_periodically(), name="metrics-flush")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._ticker.start(loop)
         threshold = self.settings.slow_callback_s
-        self._unregister.append(slow_callbacks.register(threshold, self._slow_callback))
+        self._unregister_slow_callbacks = slow_callbacks.register(threshold, self._slow_callback)
         installed = slow_callbacks.installed_threshold()
         if installed is not None and installed > threshold:
             self._log.warning("Slow callbacks under %.3f s are not seen: aiodebug was installed with that threshold", installed)
+        dilation = self._dilation_of(loop)
+        if dilation is None:
+            self._log.info("Virtual loop time: loop lag is not measured")
+            return
+        interval = self.settings.loop_lag_interval_s * dilation  # its sleep is in loop time
+        monitor_loop_lag.enable(_LoopLagTimer(self.client, loop, self._dilation_of), interval=interval, loop=loop)
 
-    async def _flush_periodically(self) -> None:
-        """Ends by itself after close(), at its next wake-up: no cross-thread cancel needed."""
-        while not self._closed:
-            await asyncio.sleep(self.settings.flush_interval_s)
+    def _periodic_flush(self) -> None:
+        """On the loop's thread, every flush interval of real time."""
+        if not self._closed:
             self.reporter.flush()
             self.reporter.rearm()
 
     def close(self) -> None:
-        """Stop the watchdog, send the final counters, close the socket. Idempotent."""
+        """Stop the threads, send the final counters, close the socket. Idempotent."""
         if self._closed:
             return
         self._closed = True
+        self._ticker.stop()
         self._watchdog.stop()
-        for unregister in self._unregister:
-            unregister()
+        if self._unregister_slow_callbacks is not None:
+            self._unregister_slow_callbacks()
         self.reporter.flush()
         self.client.close()
 
