@@ -109,3 +109,29 @@ def test_configured_metrics_yield_a_session_with_the_bus_hooks(udp_receiver):
         metrics.attach(bus)
         bus.publish(K.BAR, bar(1))
     assert "p.md.bars:1|c" in udp_receiver.lines()
+
+
+def test_a_second_bus_without_trading_reports_its_agents_but_not_its_market_data(session_factory, udp_receiver):
+    session = session_factory(prefix="engine")
+    main, ingress = Bus(monitor=session.monitor), Bus()
+    main.subscribe("strategy", K.BAR, lambda m: None)
+    ingress.subscribe("feed", K.BAR, lambda m: None)
+    session.attach(main)
+    session.attach(ingress, trading=False)
+    for bus in (ingress, main):  # the same bar crosses both buses
+        bus.publish(K.BAR, bar(1))
+    session.close()
+    lines = udp_receiver.lines()
+    assert "engine.md.bars:1|c" in lines
+    assert {"engine.agent.strategy.handled:1|c", "engine.agent.feed.handled:1|c"} <= set(lines)
+
+
+def test_one_session_watches_one_loop(session_factory):
+    session = session_factory(prefix="engine")
+
+    async def attach():
+        session.attach(Bus(monitor=session.monitor))
+
+    asyncio.run(attach())
+    with pytest.raises(RuntimeError, match="one event loop"):
+        asyncio.run(attach())
