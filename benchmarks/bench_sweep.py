@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  speed-up 1 -> 2 workers  {speedup:.2f}x   target >= {TARGETS['speedup']}x  {_verdict(speedup >= TARGETS['speedup'])}")
     if min(_used(r) for r in (one, two)) < 0.85:
         print("  (other processes took CPU from the workers during this run: read the speed-up with care)")
+    print(f"  CPU per backtest  1 worker {one['cpu'] / one['backtests'] * 1000:.0f} ms, 2 workers "
+          f"{two['cpu'] / two['backtests'] * 1000:.0f} ms (equal when the second worker costs nothing extra)")
     for r in (two, one):
         share = r["parse"] / r["busy"] if r["busy"] else 0.0
         print(f"  parsing, {_workers(r)}  {r['parse']:.2f} s of {r['busy']:.1f} s worker time = {share:.2%} "
