@@ -8,6 +8,8 @@ daemon's admin port is read back: counters, timers (sample counts) and gauges.
 import asyncio
 from dataclasses import replace
 
+import statsd_server
+
 from benchmarks.datagen import ohlcv_file
 from engine.backtest import run_backtest
 from engine.config import Config, DaemonConfig, DataConfig, MetricsConfig, OutputConfig, StrategyConfig
@@ -66,3 +68,20 @@ def test_accelerated_replay_to_a_real_statsd(tmp_path, statsd_daemon):
     timers = statsd_daemon.timer_counts()
     assert timers["replay.loop.lag"] >= 1
     assert timers["replay.orders.latency"] >= 1
+
+
+def test_without_node_or_the_package_the_daemon_tests_skip_and_say_why(monkeypatch, tmp_path):
+    monkeypatch.setattr(statsd_server.shutil, "which", lambda name: None)
+    assert "node is not installed" in statsd_server.why_no_daemon()
+    monkeypatch.setattr(statsd_server.shutil, "which", lambda name: "/usr/bin/node")
+    monkeypatch.setattr(statsd_server, "STATS_JS", tmp_path / "missing" / "stats.js")
+    monkeypatch.setattr(statsd_server, "ROOT", tmp_path)
+    assert "run `make statsd-server`" in statsd_server.why_no_daemon()
+
+
+def test_reads_the_admin_answers_node_prints():
+    counters = "{\n  'statsd.bad_lines_seen': 0,\n  'mx.md.bars': 608,\n  foo: 2\n}\nEND\n\n"
+    assert statsd_server.parse_numbers(counters) == {"statsd.bad_lines_seen": 0, "mx.md.bars": 608, "foo": 2}
+    assert statsd_server.parse_numbers("{ 'g.z': -5, 'g.w': 3.25, 'g.e': 1.5e-7 }\nEND") == {"g.z": -5, "g.w": 3.25, "g.e": 1.5e-7}
+    timers = "{\n  't.x': [ 1.5 ],\n  't.y': [\n     0,  1,  2,\n    ... 147 more items\n  ]\n}\nEND\n"
+    assert statsd_server.parse_timer_counts(timers) == {"t.x": 1, "t.y": 150}
