@@ -19,9 +19,8 @@ from hub import keys as K
 from hub.bus import Bus
 from hub.messages import AccountState, AgentError, Fill, OrderCanceled, OrderRejected, SubmitOrder
 
-from .timefmt import format_one, format_ts, iso_unit
+from .timefmt import DIVISORS, UNITS, finest_unit, format_one, format_ts
 
-_UNITS = ("D", "s", "ns")
 _CHUNK = 65_536
 _DAY = 86_400_000_000_000
 
@@ -41,7 +40,7 @@ class EquityCurve:
         self._ts: list[int] = []
         self._cash: list[float] = []
         self._equity: list[float] = []
-        self._unit = 0
+        self.unit = 0  # index into UNITS; the recorder raises it as bars show finer timestamps
         self.peak = -math.inf
         self.max_drawdown = 0.0
         self.daily: list[float] = []  # last equity of each UTC day
@@ -52,6 +51,8 @@ class EquityCurve:
         self.rows = 0
 
     def add(self, ts: int, cash: float, equity: float) -> None:
+        if self.unit < 2 and ts % DIVISORS[self.unit]:
+            self.unit = finest_unit(self.unit, ts)
         if self._ts and self._ts[-1] == ts:  # several instruments at one timestamp: keep the last
             self._cash[-1] = cash
             self._equity[-1] = equity
@@ -67,9 +68,8 @@ class EquityCurve:
             return
         ts = np.array(self._ts, dtype=np.int64)
         equity = np.array(self._equity, dtype=np.float64)
-        self._unit = max(self._unit, _UNITS.index(iso_unit(ts)))
-        stamps = format_ts(ts, _UNITS[self._unit])
-        self._file.write("".join(f"{t},{c!r},{e!r}\n" for t, c, e in zip(stamps.tolist(), self._cash, self._equity, strict=True)))
+        stamps = format_ts(ts, UNITS[self.unit])
+        self._file.write(_rows(stamps.tolist(), self._cash, self._equity))
         if self.first is None:
             self.first = float(equity[0])
         self.last = float(equity[-1])
@@ -151,7 +151,7 @@ class Recorder:
         self.fills += 1
         self.commission += msg.commission
         self._fills.writerow([
-            format_one(msg.ts), msg.order_id, msg.instrument, msg.side, repr(msg.size), repr(msg.price),
+            self._stamp(msg.ts), msg.order_id, msg.instrument, msg.side, repr(msg.size), repr(msg.price),
             repr(msg.commission), repr(msg.remaining), repr(msg.position), repr(msg.cash),
         ])
         before = self._position.get(msg.instrument, 0.0)
@@ -181,7 +181,7 @@ class Recorder:
         # Once per bar: EquityCurve.add inlined for the common case (a new timestamp, chunk not full).
         equity = self.equity
         stamps = equity._ts
-        if stamps and stamps[-1] == msg.ts or len(stamps) >= _CHUNK - 1:
+        if stamps and stamps[-1] == msg.ts or len(stamps) >= _CHUNK - 1 or msg.ts % DIVISORS[equity.unit]:
             equity.add(msg.ts, msg.cash, msg.equity)
             return
         stamps.append(msg.ts)
@@ -189,6 +189,12 @@ class Recorder:
         equity._equity.append(msg.equity)
 
     # ------------------------------------------------------------ output
+
+    def _stamp(self, ts: int) -> str:
+        """Format at the run's resolution, first raising it if ``ts`` needs finer (never lossy)."""
+        equity = self.equity
+        equity.unit = finest_unit(equity.unit, ts)
+        return format_one(ts, equity.unit)
 
     def _close(self, order_id: str, ts: int, status: str, reason: str) -> None:
         order = self._open.pop(order_id, None)
@@ -201,10 +207,10 @@ class Recorder:
         if status != "filled" and filled:
             status = f"partially filled, then {status}" if status != "open" else "partially filled"
         self._orders.writerow([
-            order["order_id"], format_one(order["submitted"]), order["instrument"], order["side"], order["type"],
+            order["order_id"], self._stamp(order["submitted"]), order["instrument"], order["side"], order["type"],
             repr(order["size"]), _opt(order["limit_price"]), _opt(order["stop_price"]), status, repr(filled),
             repr(order["value"] / filled) if filled else "", repr(order["commission"]),
-            format_one(ts) if ts is not None else "", reason,
+            self._stamp(ts) if ts is not None else "", reason,
         ])
 
     def close(self) -> None:
@@ -215,6 +221,26 @@ class Recorder:
         self._fills_file.close()
         self._orders_file.close()
         self.equity.close()
+
+
+def _rows(stamps: list[str], cash: list[float], equity: list[float]) -> str:
+    """``ts,cash,equity`` lines with every number as ``repr``.
+
+    Float formatting was most of the recorder's cost (two reprs a bar). Cash
+    changes only on fills and a flat book's equity equals its cash, so the
+    last cash text is reused: typically half a repr a bar. (Numeric equality
+    means a -0.0 after a 0.0 prints as 0.0.)
+    """
+    lines = []
+    append = lines.append
+    last_cash = None
+    cash_text = ""
+    for stamp, c, e in zip(stamps, cash, equity, strict=True):
+        if c != last_cash:
+            last_cash = c
+            cash_text = repr(c)
+        append(f"{stamp},{cash_text},{cash_text if e == c else repr(e)}\n")
+    return "".join(lines)
 
 
 def _opt(value: float | None) -> str:

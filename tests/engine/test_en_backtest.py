@@ -150,3 +150,18 @@ def test_bad_row_mid_file_leaves_no_half_written_results(tmp_path):
     skipped = run_backtest(replace(config, data=replace(config.data, skip_bad=True)))
     assert skipped.summary["rows_skipped"] == 1 and skipped.summary["bars"] == 39
     assert "ABC.csv" in str(skipped.skipped[0]) and "31" in str(skipped.skipped[0])
+
+
+def test_timestamps_use_one_lossless_resolution_per_run(tmp_path):
+    # minute bars starting at midnight: the first bar alone looks daily; nothing may print as a bare date
+    lines = ["timestamp,open,high,low,close,volume"]
+    for i in range(6):
+        lines.append(f"2021-03-01T00:{i:02d}:00,{10 + i},{11 + i},{9 + i},{10.5 + i},100")
+    data = tmp_path / "XYZ.csv"
+    data.write_text("\n".join(lines) + "\n")
+    result = run_backtest(config_for(tmp_path, data, "tests.engine.strategies_for_tests:BuyOnBar", bar=1))
+    fills = (result.out_dir / "fills.csv").read_text().splitlines()
+    assert fills[1].startswith("2021-03-01T00:01:00,")
+    equity = (result.out_dir / "equity.csv").read_text().splitlines()
+    assert equity[1].startswith("2021-03-01T00:00:00,") and equity[2].startswith("2021-03-01T00:01:00,")
+    assert result.summary["first_bar"] == "2021-03-01T00:00:00"
