@@ -1,6 +1,6 @@
 """The golden reference: SMA trend on 600559.csv must end at 106285.355514 (backtrader's number).
 
-See /work/shared/data/README.md for the preparation and the reference table.
+See shared/data/README.md for the preparation and the reference table.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from br_support import Order, View, load_600559, run_backtrader, run_ours
 from agents.broker import BrokerConfig, Commission
 from hub.messages import BUY, SELL, Bar
 
-DATA = Path("/work/shared/data/600559.csv")
+DATA = Path(__file__).resolve().parents[2] / "engine" / "sample_data" / "600559.csv"  # a copy of shared/data/600559.csv
 
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared data not mounted")
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from agents.market_data import DataError, load_columns, open_stream
 
-REAL = "/work/shared/data/600559.csv"
+REAL = str(Path(__file__).resolve().parents[2] / "engine" / "sample_data" / "600559.csv")  # a copy of shared/data/600559.csv
 HEADER = '"ticker","secid","tradedate","openprice","highestprice","lowestprice","closeprice","turnovervol","turnovervalue","accumadjfactor","isopen"\n'
 
 

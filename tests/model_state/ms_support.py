@@ -13,7 +13,7 @@ import backtrader as bt
 from agents.model_state import InstrumentState
 from hub.messages import Bar, IndicatorSpec
 
-DATA_600559 = Path("/work/shared/data/600559.csv")
+DATA_600559 = Path(__file__).resolve().parents[2] / "engine" / "sample_data" / "600559.csv"  # a copy of shared/data/600559.csv
 Row = tuple[float, float, float, float, float]  # open, high, low, close, volume
 
 
