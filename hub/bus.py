@@ -205,75 +205,19 @@ class Bus:
             hub._key_callbacks_cache[key] = front + [cb for cb in callbacks if cb not in front]
 
     def _guarded(self, handler: Handler, stats: SubscriptionStats, skip_hub_notices: bool) -> Callable[[Any, Any], None]:
-        report = self._report
-        if self.monitor is not None:
-            return self._monitored(handler, stats, skip_hub_notices, self.monitor)
+        """One subscription's own guarded callback: what aiopubsub holds, and what an inbox calls.
 
-        if not skip_hub_notices:
-
-            def deliver(key: Any, msg: Any) -> None:
-                stats.handled += 1
-                try:
-                    handler(msg)
-                except Exception as exc:
-                    report(stats, key, exc)
-
-            return deliver
-
-        def deliver_skipping_notices(key: Any, msg: Any) -> None:
-            if key[0] == "Hub":
-                return
-            stats.handled += 1
-            try:
-                handler(msg)
-            except Exception as exc:
-                report(stats, key, exc)
-
-        return deliver_skipping_notices
-
-    def _monitored(
-        self, handler: Handler, stats: SubscriptionStats, skip_hub_notices: bool, monitor: Monitor,
-    ) -> Callable[[Any, Any], None]:
-        """The guard with instrumentation, paid only on sampled calls: the others cost one bit test.
-
-        Nothing else runs per call: a watchdog finds the running handler of
-        any call, sampled or not, on the loop thread's stack
-        (:func:`running_handler`). Marking every call instead (save, set and
-        restore ``current``) cost the backtest ~5% more CPU instructions.
+        It is the same dispatcher as ``bus.publish`` over a one-entry route, so
+        guarding, counting and sampling live in one place.
         """
-        report = self._report
-        done = monitor.handler_done
-        untimed = sampling_mask(monitor.sample_every)
-        perf = _perf
+        only = ((handler, stats),)
+        routes: dict[aiopubsub.Key, tuple[tuple[Handler, SubscriptionStats], ...]] = {}
 
-        def deliver(key: Any, msg: Any) -> None:
-            n = stats.handled + 1
-            stats.handled = n
-            if n & untimed:  # a mask, not a modulo: ~half the cost on every call
-                try:
-                    handler(msg)
-                except Exception as exc:
-                    report(stats, key, exc)
-                return
-            previous = monitor.current
-            monitor.current = stats
-            t0 = perf()
-            try:
-                handler(msg)
-            except Exception as exc:
-                report(stats, key, exc)
-            finally:
-                monitor.current = previous
-                done(stats, perf() - t0)
+        def route_for(key: aiopubsub.Key) -> tuple[tuple[Handler, SubscriptionStats], ...]:
+            routes[key] = route = () if skip_hub_notices and key[0] == "Hub" else only
+            return route
 
-        if not skip_hub_notices:
-            return deliver
-
-        def deliver_skipping_notices(key: Any, msg: Any) -> None:  # wildcard keys only: one more frame
-            if key[0] != "Hub":
-                deliver(key, msg)
-
-        return deliver_skipping_notices
+        return self._dispatcher(routes, route_for)
 
     def _route(self, key: aiopubsub.Key) -> tuple[tuple[Handler, SubscriptionStats], ...]:
         """Resolve a published key once: aiopubsub matches it (wildcards, order, ``first``), we keep the result.
@@ -295,7 +239,6 @@ class Bus:
 
     def _routed_publish(self) -> Callable[[aiopubsub.Key, Any], None]:
         """``bus.publish``: the handlers of a key, called in aiopubsub's order, each guarded.
-
         aiopubsub's own publish calls one closure per subscriber that then
         calls the handler: two frames a delivery, plus its lookup frame. On
         the backtest path (three publishes and five deliveries a bar) those
@@ -304,8 +247,20 @@ class Bus:
         handlers itself. The frame is named ``deliver*`` and holds ``stats``,
         so :func:`running_handler` finds the running handler on the stack.
         """
-        routes = self._routes
-        route_for = self._route
+        return self._dispatcher(self._routes, self._route)
+
+    def _dispatcher(
+        self,
+        routes: dict[aiopubsub.Key, tuple[tuple[Handler, SubscriptionStats], ...]],
+        route_for: Callable[[aiopubsub.Key], tuple[tuple[Handler, SubscriptionStats], ...]],
+    ) -> Callable[[aiopubsub.Key, Any], None]:
+        """Guarded delivery along cached routes; with a monitor, one call in ``sample_every`` is timed.
+
+        Timing costs two clock reads and a hook call, so only sampled calls
+        pay it (a bit test, not a modulo, decides). Nothing else runs per call:
+        a watchdog finds the running handler of any call, sampled or not, on
+        the loop thread's stack (:func:`running_handler`).
+        """
         report = self._report
         monitor = self.monitor
 
