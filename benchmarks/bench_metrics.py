@@ -79,16 +79,11 @@ class DiscardingUdpSink:
 
 
 def _config(path: str, statsd: str | None) -> Any:
-    from engine.config import Config, DataConfig, MetricsConfig, StrategyConfig
+    """The backtest benchmark's workload, with StatsD on or off."""
+    from benchmarks.bench_backtest import _config as workload
+    from engine.config import MetricsConfig
 
-    config = Config()
-    return replace(
-        config,
-        data=DataConfig(paths=(path,), format="ohlcv"),
-        strategy=StrategyConfig(name="sma_cross", params={"fast": 10, "slow": 30, "size": 100}),
-        broker=replace(config.broker, cash=1_000_000.0),
-        metrics=MetricsConfig(statsd=statsd),
-    )
+    return replace(workload(path, ""), metrics=MetricsConfig(statsd=statsd))
 
 
 def child(path: str, statsd: str | None, limit: int | None = None) -> dict[str, Any]:
