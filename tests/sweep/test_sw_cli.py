@@ -28,9 +28,7 @@ def test_cli_sweep_prints_the_ranking_and_writes_the_tables(tmp_path, data_files
 
 
 def test_failures_exit_zero_unless_fail_fast(tmp_path, data_files, capsys):
-    # workers=1, not 0: run_pipeline leaves its Recorder's files to the GC when the strategy refuses its
-    # parameters (ResourceWarning, an error under pytest here); harmless in a worker process
-    args = sweep_args(tmp_path, data_files[:1], "--grid", "fast=5,50", "--grid", "slow=20", "--workers", "1")
+    args = sweep_args(tmp_path, data_files[:1], "--grid", "fast=5,50", "--grid", "slow=20", "--workers", "0")
     assert main(args) == 0
     captured = capsys.readouterr()
     assert "1 of 2 backtests failed" in captured.err and "first failure: cell 1" in captured.out
