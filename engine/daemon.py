@@ -67,7 +67,8 @@ class DaemonResult:
 
 class Daemon:
     def __init__(self, config: Config, out_dir: str | Path | None = None, monitor: Monitor | None = None,
-                 on_bus: Any = None) -> None:
+                 on_bus: Any = None, on_ingress_bus: Any = None) -> None:
+        """``on_bus(bus)`` sees the main bus; ``on_ingress_bus(bus)`` the feed side (metrics: its inbox depth)."""
         settings = config.daemon
         if bool(settings.feed) == bool(settings.replay):
             raise ValueError("run needs exactly one input: --feed tcp://HOST:PORT or --replay PATH ...")
@@ -77,6 +78,7 @@ class Daemon:
         self.out_dir = Path(out_dir) if out_dir else None
         self.monitor = monitor
         self.on_bus = on_bus
+        self.on_ingress_bus = on_ingress_bus
         self._log = logwood.get_logger("daemon")
         self._stop: asyncio.Event | None = None
         self.stop_reason = ""
@@ -160,6 +162,8 @@ class Daemon:
             self._log.warning("Recovered from journal: %s", json.dumps(self.recovered.summary()))
         if self.on_bus is not None:
             self.on_bus(bus)
+        if self.on_ingress_bus is not None:
+            self.on_ingress_bus(self.ingress)
 
     # ------------------------------------------------------------ running
 

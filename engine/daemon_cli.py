@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -86,7 +87,9 @@ def run_daemon(config: Config) -> Any:
     factory = loop_for(config)
     with metrics_for(config) as metrics:
         daemon = Daemon(config, out_dir=config.output.dir, monitor=metrics.monitor if metrics else None,
-                        on_bus=metrics.attach if metrics else None)
+                        on_bus=metrics.attach if metrics else None,
+                        # the ingress bus carries the same bars: its agents and inbox, not the trading figures again
+                        on_ingress_bus=functools.partial(metrics.attach, trading=False) if metrics else None)
         with asyncio.Runner(loop_factory=factory) as runner:
             return runner.run(daemon.run())
 

@@ -54,3 +54,13 @@ def test_engine_loops_report_their_time_dilation():
             assert loop_time_dilation(loop) == expected
         finally:
             loop.close()
+
+
+def test_run_daemon_reports_the_ingress_inbox_without_counting_bars_twice(tmp_path, udp_receiver):
+    from engine.daemon_cli import run_daemon
+
+    result = run_daemon(replay_config(tmp_path, udp_receiver.address, "virtual"))
+    assert result.reason == "end of replay"
+    lines = udp_receiver.lines()
+    assert sum(int(line.split(":")[1].split("|")[0]) for line in lines if line.startswith("v.md.bars:")) == 300
+    assert [line for line in lines if line.startswith("v.agent.pipeline.inbox.depth:")]
