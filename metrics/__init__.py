@@ -2,5 +2,5 @@
 
 Off unless configured. :class:`metrics.session.MetricsSession` is the one
 entry point (``engine.metrics_wiring.metrics_for`` builds it from the config);
-the metric names it sends are in ``metrics/names.py`` and ``metrics/NAMES.md``.
+the metric names it sends are in ``metrics/names.py`` and in the README's table.
 """

@@ -3,7 +3,7 @@
 Names are relative: the StatsD client prepends the configured prefix
 (default ``engine``), so ``md.bars`` arrives as ``engine.md.bars``. Agent,
 handler and instrument names become one name part each (see :func:`part`).
-``metrics/NAMES.md`` is the table of these names; keep the two in step.
+The README's "Runtime health" table lists these names; keep the two in step.
 """
 
 from __future__ import annotations
