@@ -150,7 +150,7 @@ class Recorder:
     def _on_fill(self, msg: Fill) -> None:
         self.fills += 1
         self.commission += msg.commission
-        self._fills.writerow([
+        _write_row(self._fills_file, self._fills, [
             self._stamp(msg.ts), msg.order_id, msg.instrument, msg.side, repr(msg.size), repr(msg.price),
             repr(msg.commission), repr(msg.remaining), repr(msg.position), repr(msg.cash),
         ])
@@ -206,7 +206,7 @@ class Recorder:
         filled = order["filled"]
         if status != "filled" and filled:
             status = f"partially filled, then {status}" if status != "open" else "partially filled"
-        self._orders.writerow([
+        _write_row(self._orders_file, self._orders, [
             order["order_id"], self._stamp(order["submitted"]), order["instrument"], order["side"], order["type"],
             repr(order["size"]), _opt(order["limit_price"]), _opt(order["stop_price"]), status, repr(filled),
             repr(order["value"] / filled) if filled else "", repr(order["commission"]),
@@ -241,6 +241,27 @@ def _rows(stamps: list[str], cash: list[float], equity: list[float]) -> str:
             cash_text = repr(c)
         append(f"{stamp},{cash_text},{cash_text if e == c else repr(e)}\n")
     return "".join(lines)
+
+
+def _write_row(file: Any, writer: Any, fields: list[str]) -> None:
+    """One CSV row, byte-identical to ``writer.writerow(fields)`` (QUOTE_MINIMAL, ``\\n`` lines).
+
+    The csv module tests every character of every field against the
+    delimiter, the quote and the line terminator (~18k CPU instructions a
+    fill row, ~1.4k a bar of the sma_cross benchmark, callgrind). Numbers and
+    timestamps never need quoting, so a row whose joined text has exactly one
+    comma between fields and no quote, CR, LF or NUL is written as is; any
+    other row (a lone field, a field that is not a str) goes through the csv writer.
+    """
+    try:
+        line = ",".join(fields)
+    except TypeError:
+        writer.writerow(fields)
+        return
+    if len(fields) < 2 or line.count(",") != len(fields) - 1 or '"' in line or "\n" in line or "\r" in line or "\0" in line:
+        writer.writerow(fields)
+        return
+    file.write(line + "\n")
 
 
 def _opt(value: float | None) -> str:
