@@ -177,6 +177,10 @@ class TimestampParser:
                     )
                 return True
             if _ISO_RE.fullmatch(text):
+                try:  # ISO-shaped is not enough: a corrupt first row ('2020-13-45') must not decide the format
+                    parse_iso(text)
+                except ValueError:
+                    continue
                 self.kind = "iso"
                 return True
         return False

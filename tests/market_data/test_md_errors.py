@@ -109,3 +109,16 @@ def test_missing_paths(tmp_path):
         open_stream([str(tmp_path / "nope.csv")])
     with pytest.raises(DataError, match="matches no file"):
         open_stream([str(tmp_path / "*.csv")])
+
+
+def test_a_corrupt_first_timestamp_does_not_decide_the_files_format(tmp_path):
+    # Found by hypothesis: an ISO-shaped but impossible first value made a whole epoch file "ISO",
+    # so with skip_bad every later row was reported too. The first value that parses decides.
+    path = tmp_path / "X.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n2020-13-45,1,1,1,1,1\n100000002,1,1,1,1,1\n100000003,1,1,1,1,1\n")
+    with pytest.raises(DataError) as err:
+        load_columns(str(path))
+    assert (err.value.line, err.value.field) == (2, "timestamp")
+    columns, report = load_columns(str(path), skip_bad=True)
+    assert [(s.line, s.field) for s in report.skipped] == [(2, "timestamp")]
+    assert columns.ts.tolist() == [100000002 * 10**9, 100000003 * 10**9]
