@@ -1,9 +1,15 @@
 """The strategy agent: hosts one user strategy and translates between it and the hub.
 
 It announces the strategy's indicators, feeds it one MarketState at a time
-(so it can only see data up to the current event), mirrors its account from
-the broker's events, and publishes its orders only after ``on_bar`` returns,
-so the broker never answers while the strategy is still deciding.
+(so it can only see data up to the current event), mirrors the account from
+the broker's fills (each carries cash, position and average price after it),
+and publishes its orders only after ``on_bar`` returns, so the broker never
+answers while the strategy is still deciding.
+
+``value()`` marks that mirror at the last close the strategy has seen, with
+the broker's own formula (:mod:`hub.marking`): in ``on_bar`` it equals the
+broker's mark of the same bar to the last bit, and no account message has to
+reach the host every bar.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 
 from agents.base import Agent
 from hub import keys as K
+from hub import marking
 from hub.bus import Bus
 from hub.messages import (
     BUY,
@@ -22,7 +29,6 @@ from hub.messages import (
     SELL,
     STOP,
     STOP_LIMIT,
-    AccountState,
     CancelOrder,
     EndOfData,
     Fill,
@@ -52,8 +58,7 @@ class StrategyHost(Agent):
         self.name = name
         self.now = 0
         self._cash = initial_cash
-        self._equity = initial_cash
-        self._positions: dict[str, Position] = {}
+        self._positions: dict[str, Position] = {}  # the account's, in first-trade order; flat ones stay (order)
         self._open: dict[str, str] = {}  # order id -> instrument
         self._outbox: list[Any] = []
         self._seq = 0
@@ -73,11 +78,18 @@ class StrategyHost(Agent):
         """The number of the last order id issued (``<name>-<seq>``)."""
         return self._seq
 
-    def restore(self, cash: float, equity: float, positions: dict[str, Position], open_orders: dict[str, str], order_seq: int) -> None:
-        """Take over books recovered from a journal before the first event; order ids continue, never repeat."""
+    def restore(
+        self, cash: float, positions: dict[str, Position], open_orders: dict[str, str], order_seq: int,
+        last_prices: Mapping[str, float] | None = None,
+    ) -> None:
+        """Take over books recovered from a journal before the first event; order ids continue, never repeat.
+
+        ``positions`` in the broker's first-trade order; ``last_prices`` mark
+        them until their instruments' next bars.
+        """
         self._cash = cash
-        self._equity = equity
         self._positions = {i: p for i, p in positions.items() if p.size}
+        self._last_price.update(last_prices or {})
         self._open = dict(open_orders)
         self._seq = max(self._seq, order_seq)
 
@@ -89,7 +101,6 @@ class StrategyHost(Agent):
         sub(self.name, K.FILL, self._on_fill)
         sub(self.name, K.ORDER_REJECTED, self._on_reject)
         sub(self.name, K.ORDER_CANCELED, self._on_cancel)
-        sub(self.name, K.ACCOUNT, self._on_account)
         sub(self.name, K.END_OF_DATA, self._on_end)
 
     def start(self) -> None:
@@ -113,13 +124,13 @@ class StrategyHost(Agent):
                 self._flush()
 
     def _on_fill(self, fill: Fill) -> None:
+        """Every fill updates the mirrored books (the account is shared); only our own orders' reach the strategy."""
+        self._cash = fill.cash
+        self._positions[fill.instrument] = Position(size=fill.position, avg_price=fill.avg_price)
         if fill.order_id not in self._open:
             return
         if fill.remaining <= 0:
             del self._open[fill.order_id]
-        self._cash = fill.cash
-        old = self._positions.get(fill.instrument, _FLAT)
-        self._positions[fill.instrument] = Position(size=fill.position, avg_price=old.avg_price if fill.position else 0.0)
         self.now = fill.ts
         self._call(self.strategy.on_fill, fill)
 
@@ -134,21 +145,6 @@ class StrategyHost(Agent):
             return
         self.now = msg.ts
         self._call(self.strategy.on_cancel, msg)
-
-    def _on_account(self, msg: AccountState) -> None:
-        self._cash = msg.cash
-        self._equity = msg.equity
-        if not msg.positions and not self._positions:
-            return
-        mine = self._positions
-        for p in msg.positions:
-            held = mine.get(p.instrument)
-            if held is None or held.size != p.size or held.avg_price != p.avg_price:
-                mine[p.instrument] = Position(size=p.size, avg_price=p.avg_price)
-        if len(mine) != len(msg.positions):
-            live = {p.instrument for p in msg.positions}
-            for instrument in [i for i in mine if i not in live]:
-                del mine[instrument]
 
     def _on_end(self, msg: EndOfData) -> None:
         self.now = msg.ts
@@ -211,4 +207,7 @@ class StrategyHost(Agent):
         return self._cash
 
     def value(self) -> float:
-        return self._equity
+        last = self._last_price
+        return marking.equity(self._cash, [
+            (p.size, p.avg_price, last.get(i, p.avg_price)) for i, p in self._positions.items() if p.size
+        ])

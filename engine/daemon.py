@@ -119,7 +119,7 @@ class Daemon:
             self.journal = Journal(bus, settings.journal, fsync_every=settings.fsync_every,
                                    fsync_interval=settings.fsync_interval_ms / 1000.0)
             self.journal.attach()  # first: written before anyone acts on it
-        self.pipeline = build_pipeline(bus, clock, self.config)
+        self.pipeline = build_pipeline(bus, clock, self.config, marks_every=1)  # status and gauges follow every bar
         if self.out_dir is not None:
             self.recorder = Recorder(bus, self.out_dir)
             self.recorder.attach()

@@ -31,7 +31,7 @@ class Pipeline:
         return [self.broker, self.model_state, self.host]
 
 
-def broker_config(config: Config) -> BrokerConfig:
+def broker_config(config: Config, marks_every: int = BrokerConfig.marks_every) -> BrokerConfig:
     """Translate the flat ``[broker]`` settings into the broker's own models."""
     b = config.broker
     if b.commission and b.commission_per_share:
@@ -43,13 +43,15 @@ def broker_config(config: Config) -> BrokerConfig:
     return BrokerConfig(
         cash=b.cash, commission=commission, slippage=Slippage(perc=b.slippage_perc, fixed=b.slippage_fixed),
         fill_on_close=b.fill_on_close, check_submit=b.check_submit, volume_cap=b.volume_cap, allow_short=b.allow_short,
+        marks_every=marks_every,
     )
 
 
-def build_pipeline(bus: Bus, clock: Callable[[], int], config: Config) -> Pipeline:
+def build_pipeline(bus: Bus, clock: Callable[[], int], config: Config, marks_every: int = BrokerConfig.marks_every) -> Pipeline:
+    """``marks_every``: the broker's equity marks per published block (1 when someone watches live)."""
     strategy_cls = load_strategy(config.strategy.name)
     pipeline = Pipeline(
-        broker=BrokerAgent(bus, clock, broker_config(config)),
+        broker=BrokerAgent(bus, clock, broker_config(config, marks_every)),
         model_state=ModelStateAgent(bus, clock),
         host=StrategyHost(bus, clock, strategy_cls, name="strategy", params=config.strategy.params,
                           initial_cash=config.broker.cash),

@@ -37,8 +37,8 @@ def restore_books(pipeline: Pipeline, state: Recovered) -> None:
     host = pipeline.host
     host.restore(
         cash=state.cash,
-        equity=state.cash + sum(p.size * p.last for p in state.positions.values()),
         positions={i: StrategyPosition(size=p.size, avg_price=p.price) for i, p in state.positions.items()},
+        last_prices={i: p.last for i, p in state.positions.items()},
         open_orders={oid: o.order.instrument for oid, o in state.open_orders.items() if o.order.strategy == host.name},
         order_seq=state.order_seq.get(host.name, 0),
     )

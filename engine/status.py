@@ -19,7 +19,15 @@ from agents.base import Agent
 from engine.ticker import RealTimeTicker
 from hub import keys as K
 from hub.bus import Bus
-from hub.messages import AccountState, AgentError, Fill, OrderCanceled, OrderRejected, SubmitOrder
+from hub.messages import (
+    AccountState,
+    AgentError,
+    EquityMarks,
+    Fill,
+    OrderCanceled,
+    OrderRejected,
+    SubmitOrder,
+)
 
 RECENT_ERRORS = 20
 
@@ -92,6 +100,7 @@ class StatusCollector(Agent):
         sub(self.name, K.QUOTE, self.on_market)
         sub(self.name, K.BAR, self.on_market)
         sub(self.name, K.ACCOUNT, self._on_account)
+        sub(self.name, K.EQUITY_MARKS, self._on_marks)
         sub(self.name, K.SUBMIT_ORDER, self._on_submit)
         sub(self.name, K.FILL, self._on_fill)
         sub(self.name, K.ORDER_REJECTED, self._on_done)
@@ -121,6 +130,11 @@ class StatusCollector(Agent):
         if msg.positions:
             self.positions = {p.instrument: {"size": p.size, "avg_price": p.avg_price, "last_price": p.last_price,
                                              "realized_pnl": p.realized_pnl} for p in msg.positions}
+
+    def _on_marks(self, msg: EquityMarks) -> None:
+        """The latest mark to market (the daemon's broker publishes one per bar)."""
+        self.cash = msg.cash[-1]
+        self.equity = msg.equity[-1]
 
     def _on_submit(self, msg: SubmitOrder) -> None:
         self.open_orders[msg.order_id] = msg.instrument

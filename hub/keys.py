@@ -24,6 +24,7 @@ ORDER_REJECTED = Key("evt", "order", "rejected")
 ORDER_CANCELED = Key("evt", "order", "canceled")
 FILL = Key("evt", "fill")
 ACCOUNT = Key("evt", "account")
+EQUITY_MARKS = Key("evt", "marks")
 EVENTS = Key("evt", "*")
 
 AGENT_ERROR = Key("sys", "error")

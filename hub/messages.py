@@ -139,6 +139,7 @@ class Fill(Message, frozen=True, gc=False, tag=True):
     remaining: float
     position: float
     cash: float
+    avg_price: float = 0.0  # the position's average price after this fill (0.0 when flat)
 
 
 # ---------------------------------------------------------------- account
@@ -153,11 +154,30 @@ class PositionState(msgspec.Struct, frozen=True, gc=False):
 
 
 class AccountState(Message, frozen=True, gc=False, tag=True):
-    """The broker's books marked to market after a bar: published every bar."""
+    """The broker's books after a bar on which they changed (a fill), marked at that bar's close.
+
+    Not published on bars that only move prices: :class:`EquityMarks` carries
+    those, and a position's value follows from :func:`hub.marking.equity`.
+    """
 
     cash: float
     equity: float
     positions: tuple[PositionState, ...] = ()
+
+
+class EquityMarks(Message, frozen=True, gc=False, tag=True):
+    """The account marked to market at each timestamp's close, in blocks; ``ts`` is the last one.
+
+    One mark per timestamp (with several instruments at one timestamp, the
+    mark after its last bar). The broker publishes a block when it is full
+    (``BrokerConfig.marks_every``, 1 in the daemon), before any order or
+    account event and at the end of data, so a consumer always holds every
+    mark older than the event it is handling.
+    """
+
+    stamps: tuple[int, ...]
+    cash: tuple[float, ...]
+    equity: tuple[float, ...]
 
 
 # ---------------------------------------------------------------- system

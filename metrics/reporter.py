@@ -44,12 +44,6 @@ class Reporter:
         """Report ``bus``'s agents and inboxes, and the trading metrics ``probe`` observes on it (if any)."""
         self._watched.append((bus, probe))
 
-    def rearm(self) -> None:
-        """Sample the next account state of each bus; on the loop's thread only (it subscribes)."""
-        for _, probe in self._watched:
-            if probe is not None:
-                probe.arm_account()
-
     def flush(self) -> None:
         if self._client.closed:
             return
@@ -109,10 +103,9 @@ class Reporter:
                 pipe.incr(name, count)
         for ms in evenly_spaced(probe.take_latencies(), MAX_SAMPLES_PER_FLUSH):
             pipe.timing(names.ORDER_LATENCY, ms)
-        account = probe.account
-        if account is not None:
-            pipe.gauge(names.EQUITY, account.equity)
-            pipe.gauge(names.CASH, account.cash)
+        if probe.equity is not None:
+            pipe.gauge(names.EQUITY, probe.equity)
+            pipe.gauge(names.CASH, probe.cash)
         for instrument, size in probe.positions().items():
             pipe.gauge(names.position(instrument), size)
 

@@ -90,8 +90,6 @@ class MetricsSession:
         """
         probe = TradingProbe(bus) if trading else None
         self.reporter.watch(bus, probe)
-        if probe is not None:
-            probe.arm_account()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -121,7 +119,6 @@ class MetricsSession:
         """On the loop's thread, every flush interval of real time."""
         if not self._closed:
             self.reporter.flush()
-            self.reporter.rearm()
 
     def close(self) -> None:
         """Stop the threads, send the final counters, close the socket. Idempotent."""

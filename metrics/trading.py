@@ -5,11 +5,10 @@ Per-message work is kept to the minimum because it runs on every bar:
 * market events (bars, trades, quotes) go to a ``first`` subscriber, before
   any agent reacts: the bus counts them, and it stamps the arrival time of
   the latest event per instrument (one dict store);
-* the account state (equity, cash, positions) is sampled, not observed on
-  every bar: :meth:`TradingProbe.arm_account` (at attach, and after each
-  periodic flush) adds an observer that keeps the next ``AccountState`` and
-  removes itself. Observing every bar, even through a bare C callback, cost
-  ~1,000 CPU instructions a bar (~2% of a backtest);
+* equity and cash come from the broker's ``EquityMarks`` (one message per
+  block of bars in a backtest, per bar in the daemon), positions from its
+  ``AccountState`` (published only when a fill changed the books): the
+  latest of each is kept for the next flush;
 * orders and their outcomes are rare: ordinary subscriptions, counted by
   the bus. The order latency is ``perf_counter`` at the order's publish
   (again ``first``, before the broker answers) minus the latest arrival for
@@ -24,7 +23,7 @@ from typing import Any
 
 from hub import keys as K
 from hub.bus import Bus
-from hub.messages import AccountState, Fill, SubmitOrder
+from hub.messages import AccountState, EquityMarks, Fill, SubmitOrder
 
 AGENT = "metrics"
 
@@ -38,9 +37,9 @@ class TradingProbe:
         self.latencies_ms: list[float] = []
         self.filled = 0
         self.instruments: set[str] = set()
-        self._bus = bus
-        self.account: AccountState | None = None
-        self._armed = False
+        self.equity: float | None = None
+        self.cash: float | None = None
+        self._sizes: dict[str, float] = {}
         arrivals: dict[str, float] = {}
         perf = time.perf_counter
         latencies = self.latencies_ms
@@ -61,6 +60,8 @@ class TradingProbe:
         self.fills = sub(AGENT, K.FILL, self._on_fill)
         self.rejected = sub(AGENT, K.ORDER_REJECTED, _ignore)
         self.cancelled = sub(AGENT, K.ORDER_CANCELED, _ignore)
+        sub(AGENT, K.EQUITY_MARKS, self._on_marks)
+        sub(AGENT, K.ACCOUNT, self._on_account)
 
     @property
     def bars(self) -> int:
@@ -70,16 +71,14 @@ class TradingProbe:
     def ticks(self) -> int:
         return self._trades.handled + self._quotes.handled
 
-    def arm_account(self) -> None:
-        """Keep the next account state (call on the loop's thread: it subscribes)."""
-        if not self._armed:
-            self._armed = True
-            self._bus.observe(K.ACCOUNT, self._capture_account)
+    def _on_marks(self, msg: EquityMarks) -> None:
+        self.equity = msg.equity[-1]
+        self.cash = msg.cash[-1]
 
-    def _capture_account(self, key: Any, msg: AccountState) -> None:
-        self.account = msg
-        self._armed = False
-        self._bus.unobserve(K.ACCOUNT, self._capture_account)
+    def _on_account(self, msg: AccountState) -> None:
+        self.equity = msg.equity
+        self.cash = msg.cash
+        self._sizes = {p.instrument: p.size for p in msg.positions}
 
     def _on_fill(self, fill: Fill) -> None:
         if fill.remaining <= 0:
@@ -92,7 +91,6 @@ class TradingProbe:
 
     def positions(self) -> dict[str, float]:
         """Signed size per instrument ever held; 0 once flat, so the gauge comes back down."""
-        account = self.account
-        held = {p.instrument: p.size for p in account.positions} if account is not None else {}
+        held = self._sizes
         self.instruments.update(held)
         return {instrument: held.get(instrument, 0.0) for instrument in sorted(self.instruments)}

@@ -18,13 +18,14 @@ instruments, multiplier 1, leverage 1, ``shortcash`` on):
 from __future__ import annotations
 
 from agents.broker.commission import Commission
+from hub import marking
 from hub.messages import PositionState
 
 
 class Position:
     """One instrument's position: signed ``size``, average ``price``, gross realized P&L, last close."""
 
-    __slots__ = ("instrument", "size", "price", "realized", "last", "state")
+    __slots__ = ("instrument", "size", "price", "realized", "last")
 
     def __init__(self, instrument: str, size: float = 0.0, price: float = 0.0, last: float = 0.0) -> None:
         self.instrument = instrument
@@ -32,7 +33,6 @@ class Position:
         self.price = price
         self.realized = 0.0
         self.last = last
-        self.state: PositionState | None = None
 
     def clone(self) -> Position:
         return Position(self.instrument, self.size, self.price, self.last)
@@ -77,9 +77,8 @@ class Position:
         return self.clone().update(size, 0.0)
 
     def snapshot(self) -> PositionState:
-        """The position as published in AccountState (cached in ``state`` until the next mark)."""
-        self.state = PositionState(self.instrument, self.size, self.price, self.last, self.realized)
-        return self.state
+        """The position as published in AccountState."""
+        return PositionState(self.instrument, self.size, self.price, self.last, self.realized)
 
     @property
     def unrealized(self) -> float:
@@ -181,14 +180,4 @@ class Account:
 
     def equity(self) -> float:
         """Cash plus positions at their last close, summed like backtrader's ``_get_value``."""
-        value = 0.0
-        for pos in self.holding:
-            size = pos.size
-            dvalue = size * pos.last
-            if dvalue > 0:
-                dunrealized = size * (pos.last - pos.price)
-                value += dvalue - dunrealized
-                value += dunrealized
-            else:
-                value += dvalue
-        return self.cash + value
+        return marking.equity(self.cash, [(p.size, p.price, p.last) for p in self.holding])

@@ -9,8 +9,17 @@ On each bar of instrument X, in backtrader's order (see shared/notes/parity.md):
    (``OrderAccepted``) or rejected with a reason (``OrderRejected``);
 2. active orders try to fill on this bar (see :mod:`agents.broker.matching`),
    cash is checked again at the fill price (``Fill`` / ``OrderRejected``);
-3. the books are marked at the close and one ``AccountState`` is published,
-   listing the open positions (first-trade order).
+3. the books are marked at the close: one mark (ts, cash, equity) per
+   timestamp goes into a buffer published as ``EquityMarks`` in blocks of
+   ``marks_every``; if a fill changed the books on this bar, one
+   ``AccountState`` follows, listing the open positions (first-trade order).
+
+Marks travel in blocks because a per-bar account message (a struct, a
+publish, a delivery to every consumer) was a third of a backtest's cost,
+for figures nobody needs bar by bar: the strategy host values its own
+mirror of the books with the same formula (:mod:`hub.marking`). Pending marks
+are published before any order or account event and at the end of data, so a
+consumer always holds every mark older than the event it handles.
 
 An order is only considered on a bar strictly later than its ``ts`` (the
 signal bar's timestamp), so an order decided on an instrument's bar never
@@ -32,6 +41,7 @@ Decisions, documented:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from agents.base import Agent
 from agents.broker import matching
@@ -48,11 +58,11 @@ from hub.messages import (
     Bar,
     CancelOrder,
     EndOfData,
+    EquityMarks,
     Fill,
     OrderAccepted,
     OrderCanceled,
     OrderRejected,
-    PositionState,
     SubmitOrder,
 )
 
@@ -66,9 +76,14 @@ class BrokerAgent(Agent):
         self.account = Account(self.config.cash, self.config.commission)
         self._books: dict[str, InstrumentOrders] = {}
         self._open: dict[str, OpenOrder] = {}
-        self._states: tuple[PositionState, ...] = ()
         self._publish = bus.publish
         self.ignored_cancels = 0
+        self._changed = False  # a fill changed the books on this bar: publish an AccountState after the mark
+        self._marks_every = max(1, self.config.marks_every)
+        self._last_mark_ts: int | None = None
+        self._stamps: list[int] = []
+        self._cashes: list[float] = []
+        self._equities: list[float] = []
 
     # ------------------------------------------------------------ wiring
 
@@ -78,6 +93,9 @@ class BrokerAgent(Agent):
         sub(self.name, K.SUBMIT_ORDER, self.on_submit)
         sub(self.name, K.CANCEL_ORDER, self.on_cancel)
         sub(self.name, K.END_OF_DATA, self.on_end)
+
+    def stop(self) -> None:
+        self.flush_marks()
 
     # ------------------------------------------------------------ reads (tests, metrics)
 
@@ -120,6 +138,7 @@ class BrokerAgent(Agent):
         self._books[order.instrument].cancels.append(msg.order_id)
 
     def on_end(self, msg: EndOfData) -> None:
+        self.flush_marks()
         for instrument, book in self._books.items():
             if book.seen:
                 continue
@@ -128,7 +147,7 @@ class BrokerAgent(Agent):
                 self._reject(msg.ts, order, f"unknown instrument: no bar for {instrument!r} before end of data")
 
     def on_bar(self, bar: Bar) -> None:
-        """The hot path: with no orders on ``bar.instrument`` it is a dict lookup, a mark, one publish."""
+        """The hot path: with no orders on ``bar.instrument`` it is a dict lookup, a mark, three appends."""
         instrument = bar.instrument
         book = self._books.get(instrument)
         if book is None:
@@ -137,31 +156,60 @@ class BrokerAgent(Agent):
             self._process(book, bar)
         account = self.account
         holding = account.holding
+        cash = account.cash
         if not holding:
-            cash = account.cash
-            self._publish(K.ACCOUNT, AccountState(bar.ts, cash, cash, ()))
-            return
-        pos = account.positions.get(instrument)
-        if pos is not None and pos.size:
-            close = bar.close
-            pos.last = close
-            pos.state = PositionState(instrument, pos.size, pos.price, close, pos.realized)
-            if len(holding) == 1:
-                # Account.equity() for one position, inlined (same operations, same floats).
-                self._states = (pos.state,)
-                size = pos.size
-                dvalue = size * close
-                if dvalue > 0:
-                    dunrealized = size * (close - pos.price)
-                    equity = account.cash + ((dvalue - dunrealized) + dunrealized)
-                else:
-                    equity = account.cash + dvalue
-            else:
-                self._states = self._collect_states()
-                equity = account.equity()
+            equity = cash
         else:
-            equity = account.equity()
-        self._publish(K.ACCOUNT, AccountState(bar.ts, account.cash, equity, self._states))
+            pos = account.positions.get(instrument)
+            if pos is not None and pos.size:
+                pos.last = bar.close
+            if len(holding) == 1:
+                # hub.marking.equity for one position, inlined (same operations, same floats).
+                pos = holding[0]
+                size = pos.size
+                last = pos.last
+                dvalue = size * last
+                if dvalue > 0:
+                    dunrealized = size * (last - pos.price)
+                    equity = cash + ((0.0 + (dvalue - dunrealized)) + dunrealized)
+                else:
+                    equity = cash + (0.0 + dvalue)
+            else:
+                equity = account.equity()
+        ts = bar.ts
+        if ts == self._last_mark_ts and self._stamps:  # several instruments at one timestamp: the last mark wins
+            self._cashes[-1] = cash
+            self._equities[-1] = equity
+        else:
+            self._last_mark_ts = ts
+            stamps = self._stamps
+            stamps.append(ts)
+            self._cashes.append(cash)
+            self._equities.append(equity)
+            if len(stamps) >= self._marks_every:
+                self.flush_marks()
+        if self._changed:
+            self._changed = False
+            self.flush_marks()
+            states = tuple([p.snapshot() for p in holding])
+            self._publish(K.ACCOUNT, AccountState(ts, cash, equity, states))
+
+    def flush_marks(self) -> None:
+        """Publish the pending marks as one :class:`EquityMarks` (nothing if none are pending)."""
+        stamps = self._stamps
+        if not stamps:
+            return
+        marks = EquityMarks(stamps[-1], tuple(stamps), tuple(self._cashes), tuple(self._equities))
+        stamps.clear()
+        self._cashes.clear()
+        self._equities.clear()
+        self._publish(K.EQUITY_MARKS, marks)
+
+    def _emit(self, key: Any, msg: Any) -> None:
+        """Publish an order event after the pending marks (see the module docstring)."""
+        if self._stamps:
+            self.flush_marks()
+        self._publish(key, msg)
 
     # ------------------------------------------------------------ one bar's order work
 
@@ -185,7 +233,7 @@ class BrokerAgent(Agent):
                 book.active.remove(order)
             else:
                 book.submitted.remove(order)
-            self._publish(K.ORDER_CANCELED, OrderCanceled(ts, order_id, order.instrument))
+            self._emit(K.ORDER_CANCELED, OrderCanceled(ts, order_id, order.instrument))
 
     def _check_submitted(self, book: InstrumentOrders, bar: Bar) -> None:
         ts = bar.ts
@@ -216,7 +264,7 @@ class BrokerAgent(Agent):
                     self._reject(ts, order, f"margin: cash {before:.2f} < cost {before - cash:.2f} at submit")
                     continue
             book.active.append(order)
-            self._publish(K.ORDER_ACCEPTED, OrderAccepted(ts, order.order_id, order.instrument))
+            self._emit(K.ORDER_ACCEPTED, OrderAccepted(ts, order.order_id, order.instrument))
 
     def _execute_active(self, book: InstrumentOrders, bar: Bar) -> None:
         config = self.config
@@ -254,24 +302,24 @@ class BrokerAgent(Agent):
                     keep.append(order)
                     continue
             pos = account.positions.get(order.instrument)
-            if pos is None:
-                pos = account.position(order.instrument, close)
+            if pos is None:  # booked on its first execution: the first-trade order every mirror sees in fills
+                pos = Position(order.instrument, last=close)
             signed = size if is_buy else -size
             if not config.allow_short and pos.size + signed < 0:
                 self._reject(ts, order, f"short selling disabled at fill: position {pos.size:g} SELL {size:g}")
                 continue
             was_open = bool(pos.size)
             ex = account.execute(pos, signed, price)
-            if was_open != bool(pos.size):
-                if not pos.size:
-                    pos.state = None
-                account.refresh_holding()
-                self._states = self._collect_states()
             if ex.size:
+                account.positions.setdefault(order.instrument, pos)
+            if was_open != bool(pos.size):
+                account.refresh_holding()
+            if ex.size:
+                self._changed = True
                 order.remaining -= abs(ex.size)
-                self._publish(K.FILL, Fill(
+                self._emit(K.FILL, Fill(
                     fill_ts, order.order_id, order.instrument, order.side, abs(ex.size), price,
-                    ex.commission, order.remaining, pos.size, account.cash,
+                    ex.commission, order.remaining, pos.size, account.cash, pos.price,
                 ))
             if ex.refused:
                 self._reject(ts, order, f"margin: cash {ex.cash_before:.2f} < cost {ex.cost:.2f} at fill")
@@ -285,13 +333,9 @@ class BrokerAgent(Agent):
 
     # ------------------------------------------------------------ helpers
 
-    def _collect_states(self) -> tuple[PositionState, ...]:
-        """Open positions' last published states; a position never marked yet (restored) gets one now."""
-        return tuple([p.state if p.state is not None else p.snapshot() for p in self.account.holding])
-
     def _reject(self, ts: int, order: OpenOrder, reason: str) -> None:
         self._forget(order)
-        self._publish(K.ORDER_REJECTED, OrderRejected(ts, order.order_id, order.instrument, order.side, order.size, reason))
+        self._emit(K.ORDER_REJECTED, OrderRejected(ts, order.order_id, order.instrument, order.side, order.size, reason))
 
     def _forget(self, order: OpenOrder) -> None:
         if self._open.get(order.order_id) is order:

@@ -27,6 +27,8 @@ class BrokerConfig:
     volume_cap: max fraction of a bar's volume one order may take on that bar;
         the rest stays open for the next bars (None: no cap).
     allow_short: False rejects any order that would leave a negative position.
+    marks_every: timestamps per published ``EquityMarks`` block (the daemon
+        uses 1, so status and gauges follow every bar).
     """
 
     cash: float = 100_000.0
@@ -36,9 +38,12 @@ class BrokerConfig:
     check_submit: bool = True
     volume_cap: float | None = None
     allow_short: bool = True
+    marks_every: int = 4096
 
     def __post_init__(self) -> None:
         if not self.cash >= 0:
             raise ValueError(f"cash must be >= 0, got {self.cash!r}")
         if self.volume_cap is not None and not 0 < self.volume_cap <= 1:
             raise ValueError(f"volume_cap must be in (0, 1], got {self.volume_cap!r}")
+        if not (isinstance(self.marks_every, int) and self.marks_every >= 1):
+            raise ValueError(f"marks_every must be an integer >= 1, got {self.marks_every!r}")

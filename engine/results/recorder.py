@@ -17,7 +17,7 @@ import numpy as np
 
 from hub import keys as K
 from hub.bus import Bus
-from hub.messages import AccountState, AgentError, Fill, OrderCanceled, OrderRejected, SubmitOrder
+from hub.messages import AgentError, EquityMarks, Fill, OrderCanceled, OrderRejected, SubmitOrder
 
 from .timefmt import DIVISORS, UNITS, finest_unit, format_one, format_ts
 
@@ -50,26 +50,38 @@ class EquityCurve:
         self.last: float | None = None
         self.rows = 0
 
-    def add(self, ts: int, cash: float, equity: float) -> None:
-        if self.unit < 2 and ts % DIVISORS[self.unit]:
-            self.unit = finest_unit(self.unit, ts)
-        if self._ts and self._ts[-1] == ts:  # several instruments at one timestamp: keep the last
-            self._cash[-1] = cash
-            self._equity[-1] = equity
+    def extend(self, stamps: tuple[int, ...], cash: tuple[float, ...], equity: tuple[float, ...]) -> None:
+        """Append a block of marks; a first stamp equal to the last one held replaces that row."""
+        if not stamps:
             return
-        self._ts.append(ts)
-        self._cash.append(cash)
-        self._equity.append(equity)
-        if len(self._ts) >= _CHUNK:
-            self.flush()
+        if self.unit < 2:
+            ts = np.array(stamps, dtype=np.int64)
+            while self.unit < 2 and (ts % DIVISORS[self.unit]).any():
+                self.unit += 1
+        if self._ts and self._ts[-1] == stamps[0]:  # several instruments at one timestamp: keep the last
+            self._cash[-1] = cash[0]
+            self._equity[-1] = equity[0]
+            stamps, cash, equity = stamps[1:], cash[1:], equity[1:]
+        self._ts.extend(stamps)
+        self._cash.extend(cash)
+        self._equity.extend(equity)
+        if len(self._ts) > _CHUNK:
+            self.flush(keep_last=True)
 
-    def flush(self) -> None:
-        if not self._ts:
+    def add(self, ts: int, cash: float, equity: float) -> None:
+        self.extend((ts,), (cash,), (equity,))
+
+    def flush(self, keep_last: bool = False) -> None:
+        """Write the rows held; ``keep_last`` holds back the newest, which a later mark of its timestamp may replace."""
+        held = len(self._ts) - 1 if keep_last else len(self._ts)
+        if held <= 0:
             return
-        ts = np.array(self._ts, dtype=np.int64)
-        equity = np.array(self._equity, dtype=np.float64)
+        ts = np.array(self._ts[:held], dtype=np.int64)
+        cash = self._cash[:held]
+        equity_list = self._equity[:held]
+        equity = np.array(equity_list, dtype=np.float64)
         stamps = format_ts(ts, UNITS[self.unit])
-        self._file.write(_rows(stamps.tolist(), self._cash, self._equity))
+        self._file.write(_rows(stamps.tolist(), cash, equity_list))
         if self.first is None:
             self.first = float(equity[0])
         self.last = float(equity[-1])
@@ -86,9 +98,9 @@ class EquityCurve:
         self._day = int(days[-1])
         self._pending_day_close = float(equity[-1])
         self.rows += len(ts)
-        self._ts.clear()
-        self._cash.clear()
-        self._equity.clear()
+        del self._ts[:held]
+        del self._cash[:held]
+        del self._equity[:held]
 
     def close(self) -> None:
         self.flush()
@@ -131,7 +143,7 @@ class Recorder:
         sub(self.name, K.FILL, self._on_fill)
         sub(self.name, K.ORDER_REJECTED, self._on_reject)
         sub(self.name, K.ORDER_CANCELED, self._on_cancel)
-        sub(self.name, K.ACCOUNT, self._on_account)
+        sub(self.name, K.EQUITY_MARKS, self._on_marks)
         sub(self.name, K.AGENT_ERROR, self.errors.append)
 
     def start(self) -> None:
@@ -177,16 +189,8 @@ class Recorder:
         self.orders_canceled += 1
         self._close(msg.order_id, msg.ts, "canceled", msg.reason)
 
-    def _on_account(self, msg: AccountState) -> None:
-        # Once per bar: EquityCurve.add inlined for the common case (a new timestamp, chunk not full).
-        equity = self.equity
-        stamps = equity._ts
-        if stamps and stamps[-1] == msg.ts or len(stamps) >= _CHUNK - 1 or msg.ts % DIVISORS[equity.unit]:
-            equity.add(msg.ts, msg.cash, msg.equity)
-            return
-        stamps.append(msg.ts)
-        equity._cash.append(msg.cash)
-        equity._equity.append(msg.equity)
+    def _on_marks(self, msg: EquityMarks) -> None:
+        self.equity.extend(msg.stamps, msg.cash, msg.equity)
 
     # ------------------------------------------------------------ output
 

@@ -16,12 +16,13 @@ import datetime as dt
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from agents.broker import BrokerAgent, BrokerConfig
 from hub import keys as K
+from hub import marking
 from hub.bus import Bus
 from hub.messages import (
     BUY,
@@ -33,6 +34,7 @@ from hub.messages import (
     AccountState,
     Bar,
     CancelOrder,
+    EquityMarks,
     Fill,
     OrderAccepted,
     OrderCanceled,
@@ -69,7 +71,8 @@ class Recorder:
         self.rejections: list[OrderRejected] = []
         self.accepted: list[OrderAccepted] = []
         self.canceled: list[OrderCanceled] = []
-        self.accounts: list[AccountState] = []
+        self.accounts: list[AccountState] = []  # published only after bars with a fill
+        self.marks: list[tuple[int, float, float]] = []  # (ts, cash, equity), one per timestamp
         self.open: dict[str, str] = {}  # order id -> kind, while not finished
         self.cash = 0.0
         self.value = 0.0
@@ -77,7 +80,7 @@ class Recorder:
         self.avg_price = 0.0
         for key, handler in (
             (K.FILL, self._fill), (K.ORDER_REJECTED, self._rejected), (K.ORDER_ACCEPTED, self._accepted),
-            (K.ORDER_CANCELED, self._canceled), (K.ACCOUNT, self._account),
+            (K.ORDER_CANCELED, self._canceled), (K.ACCOUNT, self._account), (K.EQUITY_MARKS, self._marks),
         ):
             bus.subscribe("recorder", key, handler)
 
@@ -85,7 +88,8 @@ class Recorder:
         self.events.append(m)
         self.fills.append(m)
         self.cash = m.cash
-        self.size = m.position
+        if m.instrument == "X":
+            self.size, self.avg_price = m.position, m.avg_price
         if m.remaining <= 0:
             self.open.pop(m.order_id, None)
 
@@ -106,24 +110,29 @@ class Recorder:
     def _account(self, m: AccountState) -> None:
         self.events.append(m)
         self.accounts.append(m)
-        self.cash = m.cash
-        self.value = m.equity
-        self.size = 0.0
-        self.avg_price = 0.0
-        for p in m.positions:
-            if p.instrument == "X":
-                self.size, self.avg_price = p.size, p.avg_price
+
+    def _marks(self, m: EquityMarks) -> None:
+        assert len(m.stamps) == len(m.cash) == len(m.equity) and m.ts == m.stamps[-1]
+        self.marks.extend(zip(m.stamps, m.cash, m.equity, strict=True))
+        self.cash = m.cash[-1]
+        self.value = m.equity[-1]
 
     def kinds(self) -> list[str]:
         return [type(e).__name__ for e in self.events if not isinstance(e, AccountState)]
 
 
 class Rig:
-    """A real Bus, the broker attached first, a recorder; helpers to publish."""
+    """A real Bus, the broker attached first, a recorder; helpers to publish.
 
-    def __init__(self, config: BrokerConfig | None = None) -> None:
+    The broker publishes every mark at once (``marks_every=1``), so a test
+    sees the books of the bar it just published; pass ``marks_every`` to test
+    the blocks themselves.
+    """
+
+    def __init__(self, config: BrokerConfig | None = None, marks_every: int = 1) -> None:
         self.bus = Bus()
-        self.broker = BrokerAgent(self.bus, lambda: 0, config or BrokerConfig())
+        config = replace(config or BrokerConfig(), marks_every=marks_every)
+        self.broker = BrokerAgent(self.bus, lambda: 0, config)
         self.broker.attach()
         self.rec = Recorder(self.bus)
         self._seq = 0
@@ -205,6 +214,9 @@ def run_ours(bars: Sequence[Bar], decide: Decide, config: BrokerConfig) -> Outco
     for i, b in enumerate(bars):
         rig.bar(b)
         rec = rig.rec
+        # What the strategy host does: value its mirror of the books (from fills) at the close it saw.
+        mirrored = marking.equity(rec.cash, [(rec.size, rec.avg_price, b.close)] if rec.size else [])
+        assert mirrored == rec.value or (math.isnan(mirrored) and math.isnan(rec.value)), (i, mirrored, rec.value)
         view = View(i, rec.cash, rec.value, rec.size, rec.avg_price, sorted(seq_of[o] for o in rec.open))
         for act in decide(b, view):
             if isinstance(act, Cancel):

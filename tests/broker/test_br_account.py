@@ -187,7 +187,7 @@ def test_fill_time_rejection_on_a_gap_up() -> None:
     rig.bar(bar(1, 10.2, 10.4, 10.1, 10.3))
     assert rig.rec.kinds() == ["OrderAccepted", "OrderRejected"]
     assert rig.rec.rejections[0].reason == "margin: cash 1000.00 < cost 1020.00 at fill"
-    assert rig.broker.cash == 1000.0 and rig.broker.position("X").size == 0
+    assert rig.broker.cash == 1000.0 and rig.broker.position("X") is None  # booked on its first execution only
 
 
 def test_submit_check_chains_cash_across_orders_of_one_bar() -> None:
@@ -262,20 +262,52 @@ def test_unknown_instrument_rejected_at_end_of_data() -> None:
 # ---------------------------------------------------------------- marking
 
 
-def test_account_state_every_bar_marks_to_close() -> None:
+def test_every_bar_is_marked_to_its_close_and_account_state_follows_fills_only() -> None:
     rig = Rig(BrokerConfig(cash=10_000.0))
     closes = [10.0, 10.5, 9.75, 11.25, 12.0]
     rig.bar(bar(0, 10, 10.2, 9.8, closes[0]))
     rig.submit(BUY, 100)
     for i, c in enumerate(closes[1:], 1):
         rig.bar(bar(i, 10.0, 12.5, 9.5, c))
-    accounts = rig.rec.accounts
-    assert len(accounts) == len(closes)
-    assert accounts[0].equity == 10_000.0 and accounts[0].positions == ()
-    for a, c in zip(accounts[1:], closes[1:], strict=True):
-        assert a.cash == 9_000.0
-        assert a.equity == 9_000.0 + 100 * c
-        assert a.positions[0].last_price == c
+    marks = rig.rec.marks
+    assert [m[0] for m in marks] == [bar(i, 1, 1, 1, 1).ts for i in range(len(closes))]
+    assert marks[0][1:] == (10_000.0, 10_000.0)
+    for (_, cash, equity), c in zip(marks[1:], closes[1:], strict=True):
+        assert cash == 9_000.0
+        assert equity == 9_000.0 + 100 * c
+    (account,) = rig.rec.accounts  # the fill's bar only
+    assert account.ts == marks[1][0] and account.equity == marks[1][2]
+    assert [(p.size, p.last_price) for p in account.positions] == [(100, closes[1])]
+
+
+def test_marks_are_published_in_blocks_before_any_order_event_and_at_the_end() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0), marks_every=3)
+    blocks: list[tuple[int, ...]] = []
+    rig.bus.subscribe("t", K.EQUITY_MARKS, lambda m: blocks.append(m.stamps))
+    ts = [rig.bar(bar(i, 10, 10.2, 9.8, 10)).ts for i in range(4)]
+    assert blocks == [tuple(ts[:3])]  # full block; bar 3 pending
+    rig.submit(BUY, 1)
+    rig.bar(bar(4, 10, 10.2, 9.8, 10.5))  # accepted + filled: bar 3's mark goes out first, then bar 4's before the AccountState
+    assert blocks[1:] == [(ts[3],), (bar(4, 1, 1, 1, 1).ts,)]
+    assert rig.rec.accounts[-1].equity == 10_000.0 - 10 + 10.5
+    rig.bar(bar(5, 10, 10.2, 9.8, 11))
+    rig.bus.publish(K.END_OF_DATA, EndOfData(0))
+    assert blocks[-1] == (bar(5, 1, 1, 1, 1).ts,)
+    assert rig.rec.marks[-1] == (bar(5, 1, 1, 1, 1).ts, 9_990.0, 9_990.0 + 11)
+
+
+def test_one_mark_per_timestamp_the_last_instrument_wins() -> None:
+    rig = Rig(BrokerConfig(cash=1000.0), marks_every=10)
+    account = rig.broker.account
+    from agents.broker.account import Position
+
+    account.positions = {"A": Position("A", 1, 5.0, 5.0), "B": Position("B", 1, 7.0, 7.0)}
+    account.refresh_holding()
+    rig.bar(bar(0, 6, 6, 6, 6, instrument="A"))
+    rig.bar(bar(0, 8, 8, 8, 8, instrument="B"))
+    rig.bar(bar(1, 9, 9, 9, 9, instrument="A"))
+    rig.broker.flush_marks()
+    assert [(m[0], m[2]) for m in rig.rec.marks] == [(bar(0, 1, 1, 1, 1).ts, 1000.0 + 6 + 8), (bar(1, 1, 1, 1, 1).ts, 1000.0 + 9 + 8)]
 
 
 def test_two_instruments_marked_at_their_own_last_close() -> None:
@@ -323,6 +355,10 @@ def test_positions_set_from_outside_are_marked_and_listed() -> None:
     account.positions = {"A": Position("A", 10, 5.0, 6.0), "B": Position("B", -2, 20.0, 19.0)}
     account.refresh_holding()
     rig.bar(bar(0, 7, 7.2, 6.8, 7, instrument="A"))
+    assert rig.rec.value == 1000.0 + 10 * 7 - 2 * 19.0
+    assert rig.rec.accounts == []  # no fill, no account event
+    rig.submit(BUY, 1, instrument="A")
+    rig.bar(bar(1, 8, 8.2, 7.8, 8, instrument="A"))
     last = rig.rec.accounts[-1]
-    assert [(p.instrument, p.last_price) for p in last.positions] == [("A", 7), ("B", 19.0)]
-    assert last.equity == 1000.0 + 10 * 7 - 2 * 19.0
+    assert [(p.instrument, p.size, p.last_price) for p in last.positions] == [("A", 11, 8), ("B", -2, 19.0)]
+    assert last.equity == rig.rec.value == 1000.0 - 8 + 11 * 8 - 2 * 19.0

@@ -77,7 +77,7 @@ def test_golden_cash_after_each_fill() -> None:
         for o in decide(b, view):
             rig.submit(o.side, o.size, MARKET)
     assert [round(f.cash, 6) for f in rig.rec.fills] == [r[5] for r in REFERENCE]
-    assert rig.rec.accounts[-1].equity == pytest.approx(106285.355514, abs=1e-6)
+    assert rig.rec.value == pytest.approx(106285.355514, abs=1e-6)
 
 
 def test_golden_bit_identical_to_backtrader(tmp_path: Path) -> None:

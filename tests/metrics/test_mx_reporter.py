@@ -5,6 +5,7 @@ from hub.bus import Bus
 from hub.messages import (
     AccountState,
     Bar,
+    EquityMarks,
     Fill,
     OrderCanceled,
     OrderRejected,
@@ -32,8 +33,7 @@ class ToyPipeline:
         bus.subscribe("flaky", K.BAR, self.flaky_on_bar)
 
     def broker_on_bar(self, b):
-        positions = (PositionState("ABC", self.position, 10.0, b.close, 0.0),) if self.position else ()
-        self.bus.publish(K.ACCOUNT, AccountState(ts=b.ts, cash=1000.0 - self.position * 10, equity=1000.0, positions=positions))
+        self.bus.publish(K.EQUITY_MARKS, EquityMarks(ts=b.ts, stamps=(b.ts,), cash=(1000.0 - self.position * 10,), equity=(1000.0,)))
 
     def strategy_on_bar(self, b):
         if b.ts % 2 == 0:
@@ -48,6 +48,9 @@ class ToyPipeline:
             self.bus.publish(K.FILL, Fill(ts=order.ts, order_id=order.order_id, instrument="ABC", side="SELL",
                                           size=order.size, price=10.0, commission=0.0, remaining=0.0,
                                           position=self.position, cash=0.0))
+            positions = (PositionState("ABC", self.position, 10.0, 10.0, 0.0),)
+            self.bus.publish(K.ACCOUNT, AccountState(ts=order.ts, cash=1000.0 - self.position * 10, equity=1000.0,
+                                                     positions=positions))
         elif kind == 2:
             self.bus.publish(K.ORDER_REJECTED, OrderRejected(order.ts, order.order_id, "ABC", "SELL", 100.0, "cash"))
         else:
@@ -82,7 +85,7 @@ def test_flush_sends_agent_and_trading_metrics_then_only_deltas(session_factory,
         "engine.agent.strategy.handled:6|c",
         "engine.agent.flaky.handled:6|c",
         "engine.agent.flaky.errors:2|c",
-        "engine.agent.metrics.handled:14|c",  # its own subscriptions: 8 market events, 3 orders, 3 outcomes
+        "engine.agent.metrics.handled:21|c",  # its own subscriptions: 8 market events, 3 orders, 3 outcomes, 6 marks, 1 account
         "engine.md.bars:6|c",
         "engine.md.ticks:2|c",
         "engine.orders.submitted:3|c",
@@ -90,8 +93,10 @@ def test_flush_sends_agent_and_trading_metrics_then_only_deltas(session_factory,
         "engine.orders.rejected:1|c",
         "engine.orders.cancelled:1|c",
         "engine.orders.fills:1|c",
-        "engine.account.equity:1000.0|g",  # sampled: the first account state after attach (bar 1, flat)
-        "engine.account.cash:1000.0|g",
+        "engine.account.equity:1000.0|g",  # the latest mark (bar 6)
+        "engine.account.cash:2000.0|g",
+        "engine.position.ABC:0|g",  # a short position: StatsD reads a leading '-' as a delta, so 0 first
+        "engine.position.ABC:-100.0|g",
     ]
     assert timers(lines) == {
         "engine.orders.latency",
@@ -103,24 +108,24 @@ def test_flush_sends_agent_and_trading_metrics_then_only_deltas(session_factory,
         "engine.agent.metrics.handler.on_submit",
         "engine.agent.metrics.handler.on_fill",
         "engine.agent.metrics.handler.ignore",
+        "engine.agent.metrics.handler.on_marks",
+        "engine.agent.metrics.handler.on_account",
     }
     assert sum(line.startswith("engine.orders.latency:") for line in lines) == 3
 
-    session.reporter.rearm()  # as the periodic flush does: sample the next account state
     bus.publish(K.BAR, bar(7))
     session.reporter.flush()
     assert counters_and_gauges(udp_receiver.lines()) == [
         "engine.agent.broker.handled:1|c",
         "engine.agent.strategy.handled:1|c",
         "engine.agent.flaky.handled:1|c",
-        "engine.agent.metrics.handled:1|c",
+        "engine.agent.metrics.handled:2|c",  # the bar and its mark
         "engine.md.bars:1|c",
         "engine.account.equity:1000.0|g",
         "engine.account.cash:2000.0|g",
         "engine.position.ABC:0|g",  # a short position: StatsD reads a leading '-' as a delta, so 0 first
         "engine.position.ABC:-100.0|g",
     ]
-    assert bus._hub._subscribers[K.ACCOUNT] == []  # the sampler removed itself after one message
 
 
 def test_inbox_depth_gauge_and_overflow_counter(session_factory, udp_receiver):
