@@ -19,7 +19,8 @@ from hub import keys as K
 from hub.bus import Bus
 from hub.messages import AgentError, EquityMarks, Fill, OrderCanceled, OrderRejected, SubmitOrder
 
-from .timefmt import DIVISORS, UNITS, finest_unit, format_one, format_ts
+from .texts import csv_rows, stamp_bytes
+from .timefmt import DIVISORS, finest_unit, format_one
 
 _CHUNK = 65_536
 _DAY = 86_400_000_000_000
@@ -35,11 +36,11 @@ class EquityCurve:
     """Equity per timestamp, streamed to CSV in chunks; tracks drawdown and daily closes on the way."""
 
     def __init__(self, path: Path) -> None:
-        self._file = path.open("w", newline="")
-        self._file.write("ts,cash,equity\n")
-        self._ts: list[int] = []
-        self._cash: list[float] = []
-        self._equity: list[float] = []
+        self._file = path.open("wb")
+        self._file.write(b"ts,cash,equity\n")
+        # Blocks of marks held until a chunk is written: (ts int64, cash float64, equity float64) arrays.
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._held = 0
         self.unit = 0  # index into UNITS; the recorder raises it as bars show finer timestamps
         self.peak = -math.inf
         self.max_drawdown = 0.0
@@ -54,18 +55,21 @@ class EquityCurve:
         """Append a block of marks; a first stamp equal to the last one held replaces that row."""
         if not stamps:
             return
-        if self.unit < 2:
-            ts = np.array(stamps, dtype=np.int64)
-            while self.unit < 2 and (ts % DIVISORS[self.unit]).any():
-                self.unit += 1
-        if self._ts and self._ts[-1] == stamps[0]:  # several instruments at one timestamp: keep the last
-            self._cash[-1] = cash[0]
-            self._equity[-1] = equity[0]
-            stamps, cash, equity = stamps[1:], cash[1:], equity[1:]
-        self._ts.extend(stamps)
-        self._cash.extend(cash)
-        self._equity.extend(equity)
-        if len(self._ts) > _CHUNK:
+        ts = np.array(stamps, dtype=np.int64)
+        cash_a = np.array(cash, dtype=np.float64)
+        equity_a = np.array(equity, dtype=np.float64)
+        while self.unit < 2 and (ts % DIVISORS[self.unit]).any():
+            self.unit += 1
+        if self._blocks and self._blocks[-1][0][-1] == ts[0]:  # several instruments at one timestamp: keep the last
+            _, last_cash, last_equity = self._blocks[-1]
+            last_cash[-1] = cash_a[0]
+            last_equity[-1] = equity_a[0]
+            ts, cash_a, equity_a = ts[1:], cash_a[1:], equity_a[1:]
+            if not len(ts):
+                return
+        self._blocks.append((ts, cash_a, equity_a))
+        self._held += len(ts)
+        if self._held > _CHUNK:
             self.flush(keep_last=True)
 
     def add(self, ts: int, cash: float, equity: float) -> None:
@@ -73,15 +77,18 @@ class EquityCurve:
 
     def flush(self, keep_last: bool = False) -> None:
         """Write the rows held; ``keep_last`` holds back the newest, which a later mark of its timestamp may replace."""
-        held = len(self._ts) - 1 if keep_last else len(self._ts)
-        if held <= 0:
+        if not self._blocks:
             return
-        ts = np.array(self._ts[:held], dtype=np.int64)
-        cash = self._cash[:held]
-        equity_list = self._equity[:held]
-        equity = np.array(equity_list, dtype=np.float64)
-        stamps = format_ts(ts, UNITS[self.unit])
-        self._file.write(_rows(stamps.tolist(), cash, equity_list))
+        ts, cash, equity = (np.concatenate(column) for column in zip(*self._blocks, strict=True))
+        self._blocks = []
+        self._held = 0
+        if keep_last:
+            self._blocks.append((ts[-1:], cash[-1:], equity[-1:]))  # copies: the arrays below are not kept
+            self._held = 1
+            ts, cash, equity = ts[:-1], cash[:-1], equity[:-1]
+            if not len(ts):
+                return
+        self._file.write(csv_rows(stamp_bytes(ts, self.unit), cash, equity))
         if self.first is None:
             self.first = float(equity[0])
         self.last = float(equity[-1])
@@ -98,9 +105,6 @@ class EquityCurve:
         self._day = int(days[-1])
         self._pending_day_close = float(equity[-1])
         self.rows += len(ts)
-        del self._ts[:held]
-        del self._cash[:held]
-        del self._equity[:held]
 
     def close(self) -> None:
         self.flush()
@@ -225,26 +229,6 @@ class Recorder:
         self._fills_file.close()
         self._orders_file.close()
         self.equity.close()
-
-
-def _rows(stamps: list[str], cash: list[float], equity: list[float]) -> str:
-    """``ts,cash,equity`` lines with every number as ``repr``.
-
-    Float formatting was most of the recorder's cost (two reprs a bar). Cash
-    changes only on fills and a flat book's equity equals its cash, so the
-    last cash text is reused: typically half a repr a bar. (Numeric equality
-    means a -0.0 after a 0.0 prints as 0.0.)
-    """
-    lines = []
-    append = lines.append
-    last_cash = None
-    cash_text = ""
-    for stamp, c, e in zip(stamps, cash, equity, strict=True):
-        if c != last_cash:
-            last_cash = c
-            cash_text = repr(c)
-        append(f"{stamp},{cash_text},{cash_text if e == c else repr(e)}\n")
-    return "".join(lines)
 
 
 def _write_row(file: Any, writer: Any, fields: list[str]) -> None:

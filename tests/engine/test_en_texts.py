@@ -1,0 +1,53 @@
+"""Column formatting of the result files: exactly ``repr`` and numpy's ISO text, only faster."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.results.texts import csv_rows, float_texts, stamp_texts
+from engine.results.timefmt import UNITS, format_ts
+
+DAY = 86_400_000_000_000
+SECOND = 1_000_000_000
+floats = st.floats(allow_nan=True, allow_infinity=True)
+prices = st.integers(-10**9, 10**9).map(lambda c: c / 100)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(floats, prices, st.sampled_from([0.0, -0.0, 1.5])), max_size=40))
+def test_float_texts_are_repr(values):
+    """Runs of equal values (formatted once) included; -0.0 next to 0.0 keeps its sign."""
+    assert float_texts(values) == [repr(v) for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(floats, prices), st.one_of(prices, floats)), min_size=1, max_size=30))
+def test_csv_rows_are_repr_joined(rows):
+    stamps = [f"2020-01-{i % 28 + 1:02d}" for i in range(len(rows))]
+    a = [r[0] for r in rows]
+    b = [r[1] for r in rows]
+    expected = "".join(f"{s},{x!r},{y!r}\n" for s, x, y in zip(stamps, a, b, strict=True))
+    assert csv_rows([s.encode() for s in stamps], a, b).decode() == expected
+
+
+def test_boundaries_of_positional_repr():
+    edge = [1e16, 9999999999999998.0, 1e-4, 0.0001234, 9.999999999999999e-05, -0.0, 0.0, 5e-324, 1.7976931348623157e308]
+    assert float_texts(edge) == [repr(v) for v in edge]
+    for v in edge:
+        assert csv_rows([b"d"], [v]) == f"d,{v!r}\n".encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.integers(-(2**63) + 2 * DAY, 2**63 - 1), st.integers(0, 4_102_444_800 * SECOND)), min_size=1, max_size=50),
+    st.sampled_from([0, 1, 2]),
+)
+def test_stamp_texts_are_numpys_iso_text(stamps, unit):
+    ts = np.array(stamps, dtype=np.int64)
+    if unit == 0:
+        ts = ts // DAY * DAY
+    elif unit == 1:
+        ts = ts // SECOND * SECOND
+    assert stamp_texts(ts, unit) == format_ts(ts, UNITS[unit]).tolist()
