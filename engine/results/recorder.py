@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from hub import keys as K
 from hub.bus import Bus
 from hub.messages import AgentError, EquityMarks, Fill, OrderCanceled, OrderRejected, SubmitOrder
 
-from .texts import csv_rows, stamp_bytes
+from .texts import CsvRows, csv_rows, stamp_bytes
 from .timefmt import DIVISORS, finest_unit, format_one
 
 _CHUNK = 65_536
@@ -124,11 +125,11 @@ class Recorder:
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
         self._fills_file = (out_dir / "fills.csv").open("w", newline="")
-        self._fills = csv.writer(self._fills_file, lineterminator="\n")
-        self._fills.writerow(FILL_COLUMNS)
+        self._fills = CsvRows(_line_writer(self._fills_file))
+        self._fills.add(list(FILL_COLUMNS))
         self._orders_file = (out_dir / "orders.csv").open("w", newline="")
-        self._orders = csv.writer(self._orders_file, lineterminator="\n")
-        self._orders.writerow(ORDER_COLUMNS)
+        self._orders = CsvRows(_line_writer(self._orders_file))
+        self._orders.add(list(ORDER_COLUMNS))
         self.equity = EquityCurve(out_dir / "equity.csv")
         self._open: dict[str, dict[str, Any]] = {}
         self._position: dict[str, float] = {}
@@ -166,9 +167,9 @@ class Recorder:
     def _on_fill(self, msg: Fill) -> None:
         self.fills += 1
         self.commission += msg.commission
-        _write_row(self._fills_file, self._fills, [
-            self._stamp(msg.ts), msg.order_id, msg.instrument, msg.side, repr(msg.size), repr(msg.price),
-            repr(msg.commission), repr(msg.remaining), repr(msg.position), repr(msg.cash),
+        self._fills.add([
+            self._stamp(msg.ts), msg.order_id, msg.instrument, msg.side, msg.size, msg.price,
+            msg.commission, msg.remaining, msg.position, msg.cash,
         ])
         before = self._position.get(msg.instrument, 0.0)
         after = msg.position
@@ -214,11 +215,11 @@ class Recorder:
         filled = order["filled"]
         if status != "filled" and filled:
             status = f"partially filled, then {status}" if status != "open" else "partially filled"
-        _write_row(self._orders_file, self._orders, [
+        self._orders.add([
             order["order_id"], self._stamp(order["submitted"]), order["instrument"], order["side"], order["type"],
-            repr(order["size"]), _opt(order["limit_price"]), _opt(order["stop_price"]), status, repr(filled),
-            repr(order["value"] / filled) if filled else "", repr(order["commission"]),
-            self._stamp(ts) if ts is not None else "", reason,
+            order["size"], order["limit_price"], order["stop_price"], status, filled,
+            order["value"] / filled if filled else None, order["commission"],
+            self._stamp(ts) if ts is not None else None, reason,
         ])
 
     def close(self) -> None:
@@ -226,31 +227,30 @@ class Recorder:
         for order in self._open.values():
             self._write_order(order, "open", None, "")
         self._open.clear()
+        self._fills.flush()
+        self._orders.flush()
         self._fills_file.close()
         self._orders_file.close()
         self.equity.close()
 
 
-def _write_row(file: Any, writer: Any, fields: list[str]) -> None:
-    """One CSV row, byte-identical to ``writer.writerow(fields)`` (QUOTE_MINIMAL, ``\\n`` lines).
+def _line_writer(file: Any) -> Callable[[list[str]], None]:
+    """A row writer byte-identical to ``csv.writer(file, lineterminator="\\n").writerow`` (QUOTE_MINIMAL).
 
     The csv module tests every character of every field against the
     delimiter, the quote and the line terminator (~18k CPU instructions a
-    fill row, ~1.4k a bar of the sma_cross benchmark, callgrind). Numbers and
-    timestamps never need quoting, so a row whose joined text has exactly one
-    comma between fields and no quote, CR, LF or NUL is written as is; any
-    other row (a lone field, a field that is not a str) goes through the csv writer.
+    fill row, callgrind). Numbers and timestamps never need quoting, so a row
+    whose joined text has exactly one comma between fields and no quote, CR,
+    LF or NUL is written as is; any other row goes through the csv writer.
     """
-    try:
+    writer = csv.writer(file, lineterminator="\n")
+    write = file.write
+
+    def write_row(fields: list[str]) -> None:
         line = ",".join(fields)
-    except TypeError:
-        writer.writerow(fields)
-        return
-    if len(fields) < 2 or line.count(",") != len(fields) - 1 or '"' in line or "\n" in line or "\r" in line or "\0" in line:
-        writer.writerow(fields)
-        return
-    file.write(line + "\n")
+        if len(fields) < 2 or line.count(",") != len(fields) - 1 or '"' in line or "\n" in line or "\r" in line or "\0" in line:
+            writer.writerow(fields)
+            return
+        write(line + "\n")
 
-
-def _opt(value: float | None) -> str:
-    return "" if value is None else repr(value)
+    return write_row

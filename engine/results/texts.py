@@ -17,6 +17,7 @@ the agents' whole work on a bar. Here a block of rows is formatted at once:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import msgspec
 import numpy as np
@@ -71,6 +72,34 @@ def csv_rows(stamps: list[bytes], *columns: list[float] | np.ndarray) -> bytes:
         parts[2 + 2 * j :: stride] = float_bytes(column)
     parts[stride - 1 :: stride] = [b"\n"] * rows
     return b"".join(parts)
+
+
+class CsvRows:
+    """Rows of text, float and None cells written in batches: floats as ``repr`` (via :func:`float_texts`), None as ``""``.
+
+    For fills.csv and orders.csv: six or so numbers a row through ``repr``
+    were most of a recorded order's cost. ``write_line`` gets each finished
+    line (the caller handles CSV quoting).
+    """
+
+    def __init__(self, write_line: Callable[[list[str]], None], batch: int = 4096) -> None:
+        self._write_line = write_line
+        self._batch = batch
+        self._rows: list[list[str | float | None]] = []
+
+    def add(self, row: list[str | float | None]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self._rows = self._rows, []
+        if not rows:
+            return
+        texts = iter(float_texts([c for row in rows for c in row if type(c) is float]))
+        write = self._write_line
+        for row in rows:
+            write([next(texts) if type(c) is float else c if type(c) is str else "" if c is None else repr(c) for c in row])
 
 
 def stamp_texts(ts: np.ndarray, unit: int) -> list[str]:

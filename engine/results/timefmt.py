@@ -56,11 +56,17 @@ def format_one(ts: int, unit: int | None = None) -> str:
     date = _date_text(days)
     if unit == 0:
         return date
+    if unit == 1:
+        return date + _time_text(second_of_day)
+    return f"{date}{_time_text(second_of_day)}.{nanos:09d}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_text(second_of_day: int) -> str:
+    """``THH:MM:SS``: integer formatting with a width costs ~1k CPU instructions a field, so it is cached."""
     hours, second_of_hour = divmod(second_of_day, 3600)
     minutes, secs = divmod(second_of_hour, 60)
-    if unit == 1:
-        return f"{date}T{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{date}T{hours:02d}:{minutes:02d}:{secs:02d}.{nanos:09d}"
+    return f"T{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
 @functools.lru_cache(maxsize=256)

@@ -51,3 +51,26 @@ def test_stamp_texts_are_numpys_iso_text(stamps, unit):
     elif unit == 1:
         ts = ts // SECOND * SECOND
     assert stamp_texts(ts, unit) == format_ts(ts, UNITS[unit]).tolist()
+
+
+cells = st.one_of(floats, prices, st.none(), st.integers(-5, 5), st.text(max_size=6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(cells, min_size=1, max_size=6), max_size=12), st.integers(1, 5))
+def test_csv_rows_writer_matches_the_csv_module_with_repr(rows, batch):
+    """Batched rows: floats and ints as repr, None empty, text quoted exactly as csv.writer quotes it."""
+    import csv
+    import io
+
+    from engine.results.recorder import _line_writer
+    from engine.results.texts import CsvRows
+
+    ours, ref = io.StringIO(), io.StringIO()
+    out = CsvRows(_line_writer(ours), batch=batch)
+    writer = csv.writer(ref, lineterminator="\n")
+    for row in rows:
+        out.add(row)
+        writer.writerow(["" if c is None else c if isinstance(c, str) else repr(c) for c in row])
+    out.flush()
+    assert ours.getvalue() == ref.getvalue()
