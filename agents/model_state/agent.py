@@ -98,14 +98,8 @@ class ModelStateAgent(Agent):
             state = self._new_state(bar.instrument)
         values = state.update(bar)
         publish = self.bus.publish
-        for requester, names, pick in self._routes:
-            publish(
-                K.MARKET_STATE,
-                MarketState(
-                    ts=bar.ts, bar=bar, requester=requester, names=names,
-                    values=values if pick is None else pick(values),
-                ),
-            )
+        for requester, names, pick in self._routes:  # positional: keyword construction costs ~2x
+            publish(K.MARKET_STATE, MarketState(bar.ts, bar, requester, names, values if pick is None else pick(values)))
 
     # ------------------------------------------------------------ internals
 
