@@ -3,8 +3,8 @@
 Two delivery styles behind one ``subscribe`` call:
 
 * ``sync`` (default): the handler runs inside ``publish``, in subscription
-  order, depth-first. Deterministic and cheap (~0.3 us a hop); the backtest
-  path uses only this.
+  order, depth-first. Deterministic and cheap; the backtest path uses only
+  this.
 * ``queue``: the message goes into the agent's bounded :class:`Inbox` and one
   long-lived consumer task per agent drains it. Live agents use it so a slow
   consumer cannot stall the feed. (aiopubsub's own async listener spawns a
@@ -13,16 +13,64 @@ Two delivery styles behind one ``subscribe`` call:
 Every handler is guarded: an exception is logged, counted on the
 subscription's stats and published as :class:`AgentError` on ``sys.error``.
 It never propagates into the publisher, never stops the agent.
+
+How a publish is delivered
+--------------------------
+aiopubsub resolves a published key (wildcards, subscription order, then our
+``first`` callbacks moved to the front); the bus keeps the result as a
+*route* and calls the handlers itself, since aiopubsub's own publish costs
+two frames a delivery plus a lookup frame. Each route is one generated
+function, ``deliver_route(msg)``: straight-line code with one ``try`` per
+handler (free in 3.11 until something raises), the handlers and their stats
+bound as default arguments. A loop over (handler, stats) pairs cost ~370
+instructions a publish more. Routes of one shape (how many entries, which of
+them take the key, sampled or not) share one compiled code object, so
+resolving a route again compiles nothing after the first time.
+
+``bus.publisher(key)`` hands out the key's route function itself: a hot path
+calling it pays no dict lookup, no key hashing, no extra frame. The function
+object stays the same for the bus's life: when subscriptions change (from
+anywhere, a running handler included) the bus swaps its ``__code__`` and
+``__defaults__`` for a stub that resolves the key again at its next call. A
+call already running keeps the route it started with (its frame holds its
+own code and arguments), as a loop over the old list of handlers did.
+``bus.publish(key, msg)`` looks the same function up by key and calls it.
+
+How ``handled`` is counted
+--------------------------
+A route counts its own calls, once a publish before its first handler,
+instead of each delivery bumping its subscription's counter: that increment
+was ~300 instructions, over a third of a delivery. ``SubscriptionStats.handled``
+is derived when read: a base, plus the calls of the live routes that include
+the subscription. A subscription change drops every route and folds each
+one's count into its members' bases; a dropped route is never called again
+(its publisher's code was swapped), so the count it folds is final, even
+when the change came from one of its own handlers and the rest of that call
+goes on. So ``handled`` is exact whenever it is read (a metrics flush, the
+stall watchdog's thread, a test). A message counts as handled once its route
+starts delivering it, also when the handler then raises; if a BaseException
+(KeyboardInterrupt...) escapes, the handlers after it, counted but never
+called, are taken back off.
+
+With a :class:`Monitor`, a route times one call in ``sample_every`` (its own
+count decides: one int comparison a publish) and times each of its handlers
+on that call, in :meth:`_Route.deliver_timed`.
+
+Costs, in CPU instructions (callgrind, ``python -m benchmarks.bench_hub``;
+handlers that return at once; monitor on in brackets): ``publisher(key)(msg)``
+~1,200 (1,400) with one handler, ~500 (530) for each further one;
+``publish(key, msg)`` ~800 more than that. The per-delivery loop this
+replaced cost ~2,060 (2,410) and ~800 (1,040).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import linecache
 import time
 import traceback
 from collections.abc import Callable
-from types import FrameType
+from types import CodeType, FrameType, FunctionType
 from typing import Any
 
 import aiopubsub
@@ -39,28 +87,47 @@ _perf = time.perf_counter
 class SubscriptionStats:
     """Counters for one (agent, handler, key) subscription, read by metrics."""
 
-    __slots__ = ("agent", "handler", "key", "handled", "errors", "time_total", "time_max", "timed", "inbox")
+    __slots__ = ("agent", "handler", "key", "errors", "time_total", "time_max", "timed", "inbox", "_counts")
 
     def __init__(self, agent: str, handler: str, key: aiopubsub.Key) -> None:
         self.agent = agent
         self.handler = handler
         self.key = key
-        self.handled = 0
         self.errors = 0
         self.time_total = 0.0
         self.time_max = 0.0
         self.timed = 0
         self.inbox: Inbox | None = None
+        # (calls folded in from dropped routes, the live routes that include this subscription), replaced
+        # whole: a reader on another thread (the stall watchdog) never sees a fold half done.
+        self._counts: tuple[int, tuple[_Route, ...]] = (0, ())
+
+    @property
+    def handled(self) -> int:
+        """Messages delivered to this subscription so far (a handler that raised counts): exact whenever read."""
+        handled, routes = self._counts
+        for route in routes:
+            handled += route.n
+        return handled
+
+    @handled.setter
+    def handled(self, value: int) -> None:
+        """Set the count, as when it was a plain attribute: the base takes the difference."""
+        base, routes = self._counts
+        self._counts = (base + value - self.handled, routes)
 
 
 class Monitor:
     """Hooks the bus calls when timing is on; metrics/ implements them.
 
     Timing costs two clock reads and a hook call, so the bus times only one
-    call in ``sample_every`` (rounded up to a power of two) per subscription:
-    the Nth, the 2Nth... ``current`` names the handler of the timed call
-    running right now. To find any running handler, timed or not, see
-    :func:`running_handler`.
+    call in ``sample_every`` (rounded up to a power of two) of each route, the
+    handlers one published key reaches, and on that call times each of them
+    (raw observers excepted). A route counts from 1 when it is resolved,
+    which happens again after any subscription change: a subscription reached
+    by one key has its Nth, 2Nth... call timed until the next change. ``current``
+    names the handler of the timed call running right now. To find any running
+    handler, timed or not, see :func:`running_handler`.
     """
 
     current: SubscriptionStats | None = None
@@ -73,6 +140,130 @@ class Monitor:
         pass
 
 
+class _Route:
+    """The handlers one published key reaches, as resolved at one time, and how many publishes it made.
+
+    ``entries`` are (callable, stats, raw) in delivery order; a raw callback
+    (observer, inbox) is called with ``(key, msg)``, a handler with ``msg``.
+    """
+
+    __slots__ = ("n", "due", "bus", "key", "entries")
+
+    def __init__(self, bus: Bus, key: aiopubsub.Key, entries: tuple[tuple[Callable[..., None], SubscriptionStats, bool], ...]):
+        self.n = 0
+        self.due = bus._every  # the next call to time, with a monitor
+        self.bus = bus
+        self.key = key
+        self.entries = entries
+        for _, stats, _ in entries:
+            base, routes = stats._counts
+            stats._counts = (base, (*routes, self))
+
+    def fold(self) -> None:
+        """The route is dropped and will not be called again: its count moves into its members' bases."""
+        n = self.n
+        for _, stats, _ in self.entries:
+            base, routes = stats._counts
+            i = routes.index(self)
+            stats._counts = (base + n, routes[:i] + routes[i + 1:])
+
+    def undelivered(self, position: int) -> None:
+        """A BaseException left the call at ``position``: the handlers after it were counted but never called."""
+        for _, stats, _ in self.entries[position + 1:]:
+            base, routes = stats._counts
+            stats._counts = (base - 1, routes)
+
+    def report(self, stats: SubscriptionStats, exc: Exception) -> None:
+        self.bus._report(stats, self.key, exc)
+
+    def deliver_timed(self, msg: Any) -> None:
+        """One sampled call: each handler timed and named by ``monitor.current`` while it runs; raw callbacks are not."""
+        monitor = self.bus._sampler
+        assert monitor is not None
+        self.due += self.bus._every
+        done = monitor.handler_done
+        key = self.key
+        for position, (call, stats, raw) in enumerate(self.entries):
+            try:
+                if raw:
+                    try:
+                        call(key, msg)
+                    except Exception as exc:
+                        self.report(stats, exc)
+                    continue
+                previous = monitor.current
+                monitor.current = stats
+                t0 = _perf()
+                try:
+                    call(msg)
+                except Exception as exc:
+                    self.report(stats, exc)
+                finally:
+                    monitor.current = previous
+                    done(stats, _perf() - t0)
+            except BaseException:
+                self.undelivered(position)
+                raise
+
+
+_ROUTE_FILE = "<hub.bus route "  # the generated functions' file name: what running_handler looks for
+_route_codes: dict[tuple[str, bool], CodeType] = {}
+
+
+def _route_code(kinds: str, sampled: bool) -> CodeType:
+    """The code of ``deliver_route`` for one shape of route, compiled once per shape.
+
+    ``kinds`` has one letter per entry: ``h`` a handler called with ``msg``,
+    ``r`` a raw callback called with ``(key, msg)``. ``sampled``: the bus has
+    a monitor, and the route's ``due`` call goes to ``deliver_timed``.
+    """
+    code = _route_codes.get((kinds, sampled))
+    if code is not None:
+        return code
+    params = ["msg", "route=None"] + [f"h{i}=None, s{i}=None" for i in range(len(kinds))]
+    if "r" in kinds:
+        params.append("key=None")
+    lines = [f"def deliver_route({', '.join(params)}):"]
+    if not kinds:
+        lines.append("    return")
+    elif not sampled:
+        lines.append("    route.n += 1")
+    else:
+        lines += [
+            "    n = route.n + 1",
+            "    route.n = n",
+            "    if n == route.due:  # an int comparison: cheaper than a mask or a modulo",
+            "        return route.deliver_timed(msg)",
+        ]
+    for i, kind in enumerate(kinds):
+        lines += [
+            f"    stats = s{i}  # names the running handler for running_handler()",
+            "    try:",
+            "        try:",
+            f"            h{i}(msg)" if kind == "h" else f"            h{i}(key, msg)",
+            "        except Exception as exc:",
+            "            route.report(stats, exc)",
+            "    except BaseException:",
+            f"        route.undelivered({i})",
+            "        raise",
+        ]
+    source = "\n".join(lines) + "\n"
+    filename = f"{_ROUTE_FILE}{kinds or '(empty)'}{', sampled' if sampled else ''}>"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), namespace)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # for tracebacks
+    code = _route_codes[(kinds, sampled)] = namespace["deliver_route"].__code__
+    return code
+
+
+def _stale_route(msg: Any, resolve: Any = None, key: Any = None) -> None:
+    """The code of a publisher whose route was dropped (or not resolved yet): resolve, then deliver."""
+    resolve(key)(msg)
+
+
+_STALE = _stale_route.__code__
+
+
 class Bus:
     """Namespaced pub/sub for one event loop. One bus per run (and per test)."""
 
@@ -82,14 +273,48 @@ class Bus:
         self._log = logwood.get_logger("hub")
         self._clock = clock or (lambda: 0)
         self.monitor = monitor
+        self._sampler = monitor  # the one timing calls: fixed at construction, as the route code is
+        self._every = 0 if monitor is None else sampling_mask(monitor.sample_every) + 1  # time calls N, 2N...
         self.subscriptions: list[SubscriptionStats] = []
         self.inboxes: list[Inbox] = []
         self.errors = 0
         # What each guarded callback registered with aiopubsub stands for: (handler, stats, skips Hub notices).
         self._entries: dict[Callable[[Any, Any], None], tuple[Handler, SubscriptionStats, bool]] = {}
         self._observer_stats = SubscriptionStats("observer", "raw callbacks", K.ALL)
-        self._routes: dict[aiopubsub.Key, tuple[tuple[Handler, SubscriptionStats], ...]] = {}
-        self.publish: Callable[[aiopubsub.Key, Any], None] = self._routed_publish()
+        self._publishers: dict[aiopubsub.Key, FunctionType] = {}  # one per key ever published, for the bus's life
+        self._live: list[tuple[FunctionType, _Route]] = []  # the publishers resolved since the last change
+        self.publish: Callable[[aiopubsub.Key, Any], None] = self._publish_function()
+
+    # ------------------------------------------------------------ publishing
+
+    def publisher(self, key: aiopubsub.Key) -> Callable[[Any], None]:
+        """``publish`` with the key bound in, for hot paths: ``pub = bus.publisher(K.BAR)``, then ``pub(bar)``.
+
+        The same as ``lambda msg: bus.publish(key, msg)`` in every respect, but
+        it is the key's route function itself: no lookup, no key hashing, no
+        extra frame. Keep it for the bus's life: a subscription change, even
+        from inside a handler, makes it resolve the key again at its next call.
+        The same key always gives the same function. Call it with ``msg`` only.
+        """
+        publisher = self._publishers.get(key)
+        if publisher is None:
+            publisher = FunctionType(_STALE, globals(), "deliver_route", (self._resolve, key))
+            publisher.__qualname__ = f"Bus.publisher({'.'.join(key)})"
+            self._publishers[key] = publisher
+        return publisher
+
+    def _publish_function(self) -> Callable[[aiopubsub.Key, Any], None]:
+        publishers = self._publishers
+        publisher = self.publisher
+
+        def publish(key: aiopubsub.Key, msg: Any) -> None:
+            try:
+                route = publishers[key]  # a subscript: ~100 instructions cheaper than .get() and a test
+            except KeyError:
+                route = publisher(key)
+            route(msg)
+
+        return publish
 
     # ------------------------------------------------------------ subscribing
 
@@ -136,21 +361,21 @@ class Bus:
         return inbox
 
     def unobserve(self, key: aiopubsub.Key, callback: Callable[[aiopubsub.Key, Any], None]) -> None:
-        """Undo :meth:`observe`. Safe from inside a publish: the list being iterated is replaced, not edited."""
+        """Undo :meth:`observe`. Safe from inside a publish: the running call finishes its own route."""
         self._hub.remove_subscriber(key, callback)
         first = self._first.get(key)
         if first is not None and callback in first:
             first.remove(callback)
         if self._first:
             self._put_first_in_front()
-        self._routes.clear()
+        self._drop_routes()
 
     def unsubscribe_all(self) -> None:
         for key, callbacks in list(self._hub._subscribers.items()):
             for cb in list(callbacks):
                 self._hub.remove_subscriber(key, cb)
         self._first.clear()
-        self._routes.clear()
+        self._drop_routes()
 
     # ------------------------------------------------------------ queue consumers
 
@@ -185,7 +410,7 @@ class Bus:
         self._hub.add_subscriber(key, callback)
         if self._first:
             self._put_first_in_front()
-        self._routes.clear()
+        self._drop_routes()
 
     def _put_first_in_front(self) -> None:
         """Reorder aiopubsub's cached callback list of each key that has ``first`` callbacks.
@@ -204,111 +429,73 @@ class Bus:
             # A new list, never an edit in place: a publish may be iterating the old one.
             hub._key_callbacks_cache[key] = front + [cb for cb in callbacks if cb not in front]
 
-    def _guarded(self, handler: Handler, stats: SubscriptionStats, skip_hub_notices: bool) -> Callable[[Any, Any], None]:
-        """One subscription's own guarded callback: what aiopubsub holds, and what an inbox calls.
+    def _drop_routes(self) -> None:
+        """Subscriptions changed: every resolved publisher goes stale and resolves its key at its next call."""
+        live, self._live = self._live, []
+        for publisher, route in live:
+            publisher.__code__ = _STALE  # a call of it now running keeps its own code and arguments
+            publisher.__defaults__ = (self._resolve, route.key)
+            route.fold()
 
-        It is the same dispatcher as ``bus.publish`` over a one-entry route, so
-        guarding, counting and sampling live in one place.
+    def _resolve(self, key: aiopubsub.Key) -> FunctionType:
+        """Give the stale publisher of ``key`` the route aiopubsub resolves the key to now."""
+        publisher = self._publishers[key]
+        route, code, defaults = self._compile(key, self._route_entries(key))
+        publisher.__code__ = code
+        publisher.__defaults__ = defaults
+        self._live.append((publisher, route))
+        return publisher
+
+    def _route_entries(self, key: aiopubsub.Key) -> tuple[tuple[Callable[..., None], SubscriptionStats, bool], ...]:
+        """What a published key reaches, in aiopubsub's order (wildcards matched, ``first`` in front).
+
+        Guarded subscriptions become their (handler, stats), called straight
+        from the route; raw callbacks (observers, inboxes, anything registered
+        on the aiopubsub hub directly) get the key too. Wildcard subscribers
+        never see aiopubsub's own ``Hub.*`` notices.
         """
-        only = ((handler, stats),)
-        routes: dict[aiopubsub.Key, tuple[tuple[Handler, SubscriptionStats], ...]] = {}
-
-        def route_for(key: aiopubsub.Key) -> tuple[tuple[Handler, SubscriptionStats], ...]:
-            routes[key] = route = () if skip_hub_notices and key[0] == "Hub" else only
-            return route
-
-        return self._dispatcher(routes, route_for)
-
-    def _route(self, key: aiopubsub.Key) -> tuple[tuple[Handler, SubscriptionStats], ...]:
-        """Resolve a published key once: aiopubsub matches it (wildcards, order, ``first``), we keep the result.
-
-        Guarded subscriptions become (handler, stats) pairs called straight
-        from the publish loop; raw callbacks (observers, inboxes, anything
-        registered on the aiopubsub hub directly) get the key bound in.
-        Wildcard subscribers never see aiopubsub's own ``Hub.*`` notices.
-        """
-        route = []
+        entries = []
         for callback in self._hub._get_callbacks_by_key(key):
             entry = self._entries.get(callback)
             if entry is None:
-                route.append((functools.partial(callback, key), self._observer_stats))
+                entries.append((callback, self._observer_stats, True))
             elif not (entry[2] and key[0] == "Hub"):
-                route.append((entry[0], entry[1]))
-        self._routes[key] = routed = tuple(route)
-        return routed
+                entries.append((entry[0], entry[1], False))
+        return tuple(entries)
 
-    def _routed_publish(self) -> Callable[[aiopubsub.Key, Any], None]:
-        """``bus.publish``: the handlers of a key, called in aiopubsub's order, each guarded.
-        aiopubsub's own publish calls one closure per subscriber that then
-        calls the handler: two frames a delivery, plus its lookup frame. On
-        the backtest path (three publishes and five deliveries a bar) those
-        frames were a fifth of the engine's instructions, so the bus resolves
-        each key once through aiopubsub (see :meth:`_route`) and calls the
-        handlers itself. The frame is named ``deliver*`` and holds ``stats``,
-        so :func:`running_handler` finds the running handler on the stack.
+    def _compile(
+        self, key: aiopubsub.Key, entries: tuple[tuple[Callable[..., None], SubscriptionStats, bool], ...]
+    ) -> tuple[_Route, CodeType, tuple[Any, ...]]:
+        """A route over ``entries``: its counter, and the code and default arguments of its function."""
+        route = _Route(self, key, entries)
+        defaults: list[Any] = [route]
+        for call, stats, _ in entries:
+            defaults += (call, stats)
+        kinds = "".join("r" if raw else "h" for _, _, raw in entries)
+        if "r" in kinds:
+            defaults.append(key)
+        return route, _route_code(kinds, self._sampler is not None), tuple(defaults)
+
+    def _guarded(self, handler: Handler, stats: SubscriptionStats, skip_hub_notices: bool) -> Callable[[Any, Any], None]:
+        """One subscription's own guarded callback: what aiopubsub holds, and what an inbox calls.
+
+        It delivers through the same route functions as ``bus.publish``, one
+        per key with this handler alone (or none, for a ``Hub.*`` notice to a
+        wildcard subscriber), so guarding, counting and sampling live in one
+        place. Its routes never change, so they are never dropped.
         """
-        return self._dispatcher(self._routes, self._route)
+        only = ((handler, stats, False),)
+        routes: dict[aiopubsub.Key, Callable[[Any], None]] = {}
+        compile_route = self._compile
 
-    def _dispatcher(
-        self,
-        routes: dict[aiopubsub.Key, tuple[tuple[Handler, SubscriptionStats], ...]],
-        route_for: Callable[[aiopubsub.Key], tuple[tuple[Handler, SubscriptionStats], ...]],
-    ) -> Callable[[aiopubsub.Key, Any], None]:
-        """Guarded delivery along cached routes; with a monitor, one call in ``sample_every`` is timed.
-
-        Timing costs two clock reads and a hook call, so only sampled calls
-        pay it (a bit test, not a modulo, decides). Nothing else runs per call:
-        a watchdog finds the running handler of any call, sampled or not, on
-        the loop thread's stack (:func:`running_handler`).
-        """
-        report = self._report
-        monitor = self.monitor
-
-        if monitor is None:
-
-            def deliver_routed(key: aiopubsub.Key, msg: Any) -> None:
-                route = routes.get(key)
-                if route is None:
-                    route = route_for(key)
-                for handler, stats in route:
-                    stats.handled += 1
-                    try:
-                        handler(msg)
-                    except Exception as exc:
-                        report(stats, key, exc)
-
-            return deliver_routed
-
-        done = monitor.handler_done
-        untimed = sampling_mask(monitor.sample_every)
-        perf = _perf
-        observer = self._observer_stats
-
-        def deliver_routed_monitored(key: aiopubsub.Key, msg: Any) -> None:
+        def guarded(key: aiopubsub.Key, msg: Any) -> None:
             route = routes.get(key)
             if route is None:
-                route = route_for(key)
-            for handler, stats in route:
-                n = stats.handled + 1
-                stats.handled = n
-                if n & untimed or stats is observer:  # a mask, not a modulo: ~half the cost on every call
-                    try:
-                        handler(msg)
-                    except Exception as exc:
-                        report(stats, key, exc)
-                    continue
-                previous = monitor.current
-                monitor.current = stats
-                t0 = perf()
-                try:
-                    handler(msg)
-                except Exception as exc:
-                    report(stats, key, exc)
-                finally:
-                    monitor.current = previous
-                    done(stats, perf() - t0)
+                _, code, defaults = compile_route(key, () if skip_hub_notices and key[0] == "Hub" else only)
+                route = routes[key] = FunctionType(code, globals(), "deliver_route", defaults)
+            route(msg)
 
-        return deliver_routed_monitored
+        return guarded
 
     def _report(self, stats: SubscriptionStats, key: Any, exc: Exception) -> None:
         stats.errors += 1
@@ -341,13 +528,16 @@ def running_handler(frame: FrameType | None) -> SubscriptionStats | None:
     """The subscription of the innermost hub handler call on a stack, or None.
 
     For a watchdog thread: pass it ``sys._current_frames()[loop_thread_id]``.
-    Every guarded call runs in one of this module's ``deliver*`` closures,
-    whose ``stats`` says which agent and handler it is; reading it from the
+    Every guarded call runs in a ``deliver*`` function of this module (a
+    route's generated ``deliver_route``, or ``_Route.deliver_timed``), whose
+    ``stats`` local says which agent and handler it is; reading it from the
     stack costs the hot path nothing.
     """
     while frame is not None:
         code = frame.f_code
-        if code.co_filename == __file__ and code.co_name.startswith("deliver"):
+        if code.co_name.startswith("deliver") and (
+            code.co_filename == __file__ or code.co_filename.startswith(_ROUTE_FILE)
+        ):
             stats = frame.f_locals.get("stats")
             if isinstance(stats, SubscriptionStats):
                 return stats
