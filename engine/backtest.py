@@ -57,13 +57,12 @@ def with_sample_data(config: Config) -> Config:
 
 async def replay(bus: Bus, clock: SimClock, batches: Iterable[list[Bar]]) -> int:
     """Publish every bar on ``md.bar`` in order, yielding to the loop between batches; returns how many."""
-    publish = bus.publish
-    key = K.BAR
+    publish_bar = bus.publisher(K.BAR)
     count = 0
     for batch in batches:
         for bar in batch:
             clock.ts = bar.ts
-            publish(key, bar)
+            publish_bar(bar)
         count += len(batch)
         await asyncio.sleep(0)
     return count
