@@ -80,7 +80,6 @@ class BrokerAgent(Agent):
         self.ignored_cancels = 0
         self._changed = False  # a fill changed the books on this bar: publish an AccountState after the mark
         self._marks_every = max(1, self.config.marks_every)
-        self._last_mark_ts: int | None = None
         self._stamps: list[int] = []
         self._cashes: list[float] = []
         self._equities: list[float] = []
@@ -177,12 +176,11 @@ class BrokerAgent(Agent):
             else:
                 equity = account.equity()
         ts = bar.ts
-        if ts == self._last_mark_ts and self._stamps:  # several instruments at one timestamp: the last mark wins
+        stamps = self._stamps
+        if stamps and stamps[-1] == ts:  # several instruments at one timestamp: the last mark wins
             self._cashes[-1] = cash
             self._equities[-1] = equity
         else:
-            self._last_mark_ts = ts
-            stamps = self._stamps
             stamps.append(ts)
             self._cashes.append(cash)
             self._equities.append(equity)
@@ -207,8 +205,7 @@ class BrokerAgent(Agent):
 
     def _emit(self, key: Any, msg: Any) -> None:
         """Publish an order event after the pending marks (see the module docstring)."""
-        if self._stamps:
-            self.flush_marks()
+        self.flush_marks()
         self._publish(key, msg)
 
     # ------------------------------------------------------------ one bar's order work

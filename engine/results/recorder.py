@@ -73,9 +73,6 @@ class EquityCurve:
         if self._held > _CHUNK:
             self.flush(keep_last=True)
 
-    def add(self, ts: int, cash: float, equity: float) -> None:
-        self.extend((ts,), (cash,), (equity,))
-
     def flush(self, keep_last: bool = False) -> None:
         """Write the rows held; ``keep_last`` holds back the newest, which a later mark of its timestamp may replace."""
         if not self._blocks:

@@ -46,10 +46,7 @@ def float_bytes(values: list[float] | tuple[float, ...] | np.ndarray) -> list[by
     arr = np.asarray(values, dtype=np.float64)
     if not positional(arr):
         return [repr(x).encode() for x in arr.tolist()]
-    bits = arr.view(np.int64)  # equal bits, not equal values: -0.0 and 0.0 print differently
-    change = np.empty(len(arr), dtype=bool)
-    change[0] = True
-    np.not_equal(bits[1:], bits[:-1], out=change[1:])
+    change = _run_starts(arr.view(np.int64))  # equal bits, not equal values: -0.0 and 0.0 print differently
     if change.all():
         return _encode(arr.tolist())[1:-1].split(b",")
     texts = np.array(_encode(arr[change].tolist())[1:-1].split(b","), dtype=object)
@@ -57,7 +54,7 @@ def float_bytes(values: list[float] | tuple[float, ...] | np.ndarray) -> list[by
 
 
 def csv_rows(stamps: list[bytes], *columns: list[float] | np.ndarray) -> bytes:
-    """``stamp,x,y...`` lines as ASCII bytes (each ending in ``\n``), every number as its ``repr``.
+    """``stamp,x,y...`` lines as ASCII bytes (each ending in ``\\n``), every number as its ``repr``.
 
     The row parts are laid out in one list by slice assignment and joined
     once: no per-row string is built.
@@ -102,13 +99,8 @@ class CsvRows:
             write([next(texts) if type(c) is float else c if type(c) is str else "" if c is None else repr(c) for c in row])
 
 
-def stamp_texts(ts: np.ndarray, unit: int) -> list[str]:
-    """ISO text of integer-nanosecond timestamps at resolution ``unit`` (an index into ``UNITS``)."""
-    return [b.decode() for b in stamp_bytes(ts, unit)]
-
-
 def stamp_bytes(ts: np.ndarray, unit: int) -> list[bytes]:
-    """:func:`stamp_texts` as ASCII bytes, straight from a digit matrix.
+    """ISO text (numpy's ``datetime_as_string``) of integer-nanosecond timestamps at resolution ``unit``, as ASCII bytes.
 
     Dates are computed once per run of equal days (timestamps arrive sorted),
     times of day come from a table of all 86,400 ``THH:MM:SS`` texts.
@@ -116,9 +108,7 @@ def stamp_bytes(ts: np.ndarray, unit: int) -> list[bytes]:
     if unit == 2 or not len(ts):
         return [t.encode() for t in format_ts(ts, UNITS[unit]).tolist()]
     days, rest = np.divmod(ts.astype(np.int64), DAY)
-    change = np.empty(len(days), dtype=bool)
-    change[0] = True
-    np.not_equal(days[1:], days[:-1], out=change[1:])
+    change = _run_starts(days)
     year, month, day = _civil(days[change])
     if year.min() < 0 or year.max() > 9999:
         return [t.encode() for t in format_ts(ts, UNITS[unit]).tolist()]
@@ -134,6 +124,14 @@ def stamp_bytes(ts: np.ndarray, unit: int) -> list[bytes]:
     text[:, :10] = dates[run]
     text[:, 10:] = _times_of_day()[rest // SECOND]
     return text.view("S19").ravel().tolist()
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """True where a run of equal values begins; ``np.cumsum(starts) - 1`` then numbers each value's run."""
+    starts = np.empty(len(values), dtype=bool)
+    starts[0] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return starts
 
 
 @functools.cache

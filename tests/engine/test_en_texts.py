@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.results.texts import csv_rows, float_texts, stamp_texts
+from engine.results.texts import csv_rows, float_texts, stamp_bytes
 from engine.results.timefmt import UNITS, format_ts
 
 DAY = 86_400_000_000_000
@@ -50,7 +50,7 @@ def test_stamp_texts_are_numpys_iso_text(stamps, unit):
         ts = ts // DAY * DAY
     elif unit == 1:
         ts = ts // SECOND * SECOND
-    assert stamp_texts(ts, unit) == format_ts(ts, UNITS[unit]).tolist()
+    assert [b.decode() for b in stamp_bytes(ts, unit)] == format_ts(ts, UNITS[unit]).tolist()
 
 
 cells = st.one_of(floats, prices, st.none(), st.integers(-5, 5), st.text(max_size=6))
