@@ -274,7 +274,7 @@ class Bus:
         self._clock = clock or (lambda: 0)
         self.monitor = monitor
         self._sampler = monitor  # the one timing calls: fixed at construction, as the route code is
-        self._every = 0 if monitor is None else sampling_mask(monitor.sample_every) + 1  # time calls N, 2N...
+        self._every = 0 if monitor is None else sampling_period(monitor.sample_every)  # time calls N, 2N...
         self.subscriptions: list[SubscriptionStats] = []
         self.inboxes: list[Inbox] = []
         self.errors = 0
@@ -518,10 +518,10 @@ class Bus:
         )
 
 
-def sampling_mask(sample_every: int) -> int:
-    """``n & mask == 0`` for one call in ``sample_every``, rounded up to a power of two."""
+def sampling_period(sample_every: int) -> int:
+    """How many calls of a route apart the timed ones are: ``sample_every`` rounded up to a power of two."""
     every = max(1, int(sample_every))
-    return (1 << (every - 1).bit_length()) - 1
+    return 1 << (every - 1).bit_length()
 
 
 def running_handler(frame: FrameType | None) -> SubscriptionStats | None:
