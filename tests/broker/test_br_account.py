@@ -52,6 +52,12 @@ def test_commission_charged_on_sells_too_and_realized_pnl_is_gross() -> None:
     assert (pos.size, pos.price, pos.realized) == (0, 0.0, pytest.approx(100.0))
 
 
+def test_marks_every_must_be_a_positive_integer() -> None:
+    for bad in (0, -1, 2.5, None):
+        with pytest.raises(ValueError, match="marks_every must be an integer >= 1"):
+            BrokerConfig(marks_every=bad)  # type: ignore[arg-type]
+
+
 def test_commission_validation() -> None:
     with pytest.raises(ValueError):
         Commission(0.1, kind="bogus")
