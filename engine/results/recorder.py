@@ -21,7 +21,7 @@ from hub.bus import Bus
 from hub.messages import AgentError, EquityMarks, Fill, OrderCanceled, OrderRejected, SubmitOrder
 
 from .texts import CsvRows, csv_rows, stamp_bytes
-from .timefmt import DIVISORS, finest_unit, format_one
+from .timefmt import finest_units
 
 _CHUNK = 65_536
 _DAY = 86_400_000_000_000
@@ -34,15 +34,22 @@ ORDER_COLUMNS = [
 
 
 class EquityCurve:
-    """Equity per timestamp, streamed to CSV in chunks; tracks drawdown and daily closes on the way."""
+    """Equity per timestamp, streamed to CSV in chunks; tracks drawdown and daily closes on the way.
+
+    Marks are held as Python lists until a chunk is written: the broker's
+    blocks are small when orders are frequent (it publishes pending marks
+    before every order event), and turning each block into numpy arrays on
+    arrival cost ~8 us a block, a fifth of a busy backtest. The arrays are
+    built once a chunk.
+    """
 
     def __init__(self, path: Path) -> None:
         self._file = path.open("wb")
         self._file.write(b"ts,cash,equity\n")
-        # Blocks of marks held until a chunk is written: (ts int64, cash float64, equity float64) arrays.
-        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._held = 0
-        self.unit = 0  # index into UNITS; the recorder raises it as bars show finer timestamps
+        self._ts: list[int] = []
+        self._cash: list[float] = []
+        self._equity: list[float] = []
+        self.unit = 0  # index into UNITS; raised as timestamps show finer resolution (never lossy)
         self.peak = -math.inf
         self.max_drawdown = 0.0
         self.daily: list[float] = []  # last equity of each UTC day
@@ -56,36 +63,25 @@ class EquityCurve:
         """Append a block of marks; a first stamp equal to the last one held replaces that row."""
         if not stamps:
             return
-        ts = np.array(stamps, dtype=np.int64)
-        cash_a = np.array(cash, dtype=np.float64)
-        equity_a = np.array(equity, dtype=np.float64)
-        while self.unit < 2 and (ts % DIVISORS[self.unit]).any():
-            self.unit += 1
-        if self._blocks and self._blocks[-1][0][-1] == ts[0]:  # several instruments at one timestamp: keep the last
-            _, last_cash, last_equity = self._blocks[-1]
-            last_cash[-1] = cash_a[0]
-            last_equity[-1] = equity_a[0]
-            ts, cash_a, equity_a = ts[1:], cash_a[1:], equity_a[1:]
-            if not len(ts):
-                return
-        self._blocks.append((ts, cash_a, equity_a))
-        self._held += len(ts)
-        if self._held > _CHUNK:
+        held = self._ts
+        if held and held[-1] == stamps[0]:  # several instruments at one timestamp: keep the last
+            del held[-1], self._cash[-1], self._equity[-1]
+        held.extend(stamps)
+        self._cash.extend(cash)
+        self._equity.extend(equity)
+        if len(held) > _CHUNK:
             self.flush(keep_last=True)
 
     def flush(self, keep_last: bool = False) -> None:
         """Write the rows held; ``keep_last`` holds back the newest, which a later mark of its timestamp may replace."""
-        if not self._blocks:
+        n = len(self._ts) - (1 if keep_last else 0)
+        if n <= 0:
             return
-        ts, cash, equity = (np.concatenate(column) for column in zip(*self._blocks, strict=True))
-        self._blocks = []
-        self._held = 0
-        if keep_last:
-            self._blocks.append((ts[-1:], cash[-1:], equity[-1:]))  # copies: the arrays below are not kept
-            self._held = 1
-            ts, cash, equity = ts[:-1], cash[:-1], equity[:-1]
-            if not len(ts):
-                return
+        ts = np.array(self._ts[:n], dtype=np.int64)
+        cash = np.array(self._cash[:n], dtype=np.float64)
+        equity = np.array(self._equity[:n], dtype=np.float64)
+        del self._ts[:n], self._cash[:n], self._equity[:n]
+        self.unit = finest_units(self.unit, ts)
         self._file.write(csv_rows(stamp_bytes(ts, self.unit), cash, equity))
         if self.first is None:
             self.first = float(equity[0])
@@ -103,6 +99,14 @@ class EquityCurve:
         self._day = int(days[-1])
         self._pending_day_close = float(equity[-1])
         self.rows += len(ts)
+
+    def raise_unit(self, ts: np.ndarray) -> int:
+        """Raise the run's resolution for ``ts`` and the marks held; returns it (fills and orders share it)."""
+        unit = finest_units(self.unit, ts)
+        if unit < 2 and self._ts:
+            unit = finest_units(unit, np.array(self._ts, dtype=np.int64))
+        self.unit = unit
+        return unit
 
     def close(self) -> None:
         self.flush()
@@ -122,10 +126,11 @@ class Recorder:
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
         self._fills_file = (out_dir / "fills.csv").open("w", newline="")
-        self._fills = CsvRows(_line_writer(self._fills_file))
+        self._fills = CsvRows(_line_writer(self._fills_file), stamp_columns=(0,), format_stamps=self._format_stamps)
         self._fills.add(list(FILL_COLUMNS))
         self._orders_file = (out_dir / "orders.csv").open("w", newline="")
-        self._orders = CsvRows(_line_writer(self._orders_file))
+        self._orders = CsvRows(
+            _line_writer(self._orders_file), stamp_columns=(1, 12), format_stamps=self._format_stamps)
         self._orders.add(list(ORDER_COLUMNS))
         self.equity = EquityCurve(out_dir / "equity.csv")
         self._open: dict[str, dict[str, Any]] = {}
@@ -165,7 +170,7 @@ class Recorder:
         self.fills += 1
         self.commission += msg.commission
         self._fills.add([
-            self._stamp(msg.ts), msg.order_id, msg.instrument, msg.side, msg.size, msg.price,
+            msg.ts, msg.order_id, msg.instrument, msg.side, msg.size, msg.price,
             msg.commission, msg.remaining, msg.position, msg.cash,
         ])
         before = self._position.get(msg.instrument, 0.0)
@@ -196,11 +201,9 @@ class Recorder:
 
     # ------------------------------------------------------------ output
 
-    def _stamp(self, ts: int) -> str:
-        """Format at the run's resolution, first raising it if ``ts`` needs finer (never lossy)."""
-        equity = self.equity
-        equity.unit = finest_unit(equity.unit, ts)
-        return format_one(ts, equity.unit)
+    def _format_stamps(self, ts: np.ndarray) -> list[bytes]:
+        """Timestamps at the run's resolution, first raising it if these or the marks held need finer (never lossy)."""
+        return stamp_bytes(ts, self.equity.raise_unit(ts))
 
     def _close(self, order_id: str, ts: int, status: str, reason: str) -> None:
         order = self._open.pop(order_id, None)
@@ -213,10 +216,10 @@ class Recorder:
         if status != "filled" and filled:
             status = f"partially filled, then {status}" if status != "open" else "partially filled"
         self._orders.add([
-            order["order_id"], self._stamp(order["submitted"]), order["instrument"], order["side"], order["type"],
+            order["order_id"], order["submitted"], order["instrument"], order["side"], order["type"],
             order["size"], order["limit_price"], order["stop_price"], status, filled,
             order["value"] / filled if filled else None, order["commission"],
-            self._stamp(ts) if ts is not None else None, reason,
+            ts, reason,
         ])
 
     def close(self) -> None:

@@ -75,16 +75,29 @@ class CsvRows:
     """Rows of text, float and None cells written in batches: floats as ``repr`` (via :func:`float_texts`), None as ``""``.
 
     For fills.csv and orders.csv: six or so numbers a row through ``repr``
-    were most of a recorded order's cost. ``write_line`` gets each finished
-    line (the caller handles CSV quoting).
+    were most of a recorded order's cost. Cells in ``stamp_columns`` hold
+    integer-nanosecond timestamps (or None); they are formatted a batch at a
+    time by ``format_stamps`` (an int64 array in, texts out); a text there
+    (the header) is written as is. ``write_line``
+    gets each finished line (the caller handles CSV quoting).
     """
 
-    def __init__(self, write_line: Callable[[list[str]], None], batch: int = 4096) -> None:
+    def __init__(
+        self,
+        write_line: Callable[[list[str]], None],
+        batch: int = 4096,
+        stamp_columns: tuple[int, ...] = (),
+        format_stamps: Callable[[np.ndarray], list[bytes]] | None = None,
+    ) -> None:
+        if stamp_columns and format_stamps is None:
+            raise ValueError("stamp_columns need a format_stamps function")
         self._write_line = write_line
         self._batch = batch
-        self._rows: list[list[str | float | None]] = []
+        self._stamp_columns = stamp_columns
+        self._format_stamps = format_stamps
+        self._rows: list[list[str | float | int | None]] = []
 
-    def add(self, row: list[str | float | None]) -> None:
+    def add(self, row: list[str | float | int | None]) -> None:
         self._rows.append(row)
         if len(self._rows) >= self._batch:
             self.flush()
@@ -93,6 +106,14 @@ class CsvRows:
         rows, self._rows = self._rows, []
         if not rows:
             return
+        columns = self._stamp_columns
+        if columns:
+            stamps = [row[j] for row in rows for j in columns if type(row[j]) is int]
+            texts = iter([b.decode() for b in self._format_stamps(np.array(stamps, dtype=np.int64))])
+            for row in rows:
+                for j in columns:
+                    if type(row[j]) is int:
+                        row[j] = next(texts)
         texts = iter(float_texts([c for row in rows for c in row if type(c) is float]))
         write = self._write_line
         for row in rows:

@@ -27,6 +27,13 @@ def finest_unit(unit: int, ts: int) -> int:
     return unit
 
 
+def finest_units(unit: int, ts: np.ndarray) -> int:
+    """:func:`finest_unit` over an array of timestamps at once."""
+    while unit < 2 and len(ts) and (ts % DIVISORS[unit]).any():
+        unit += 1
+    return unit
+
+
 def iso_unit(ts: np.ndarray) -> str:
     """The coarsest unit that renders every value of ``ts`` without loss."""
     if not len(ts) or not (ts % DAY).any():

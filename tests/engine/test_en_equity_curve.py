@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -58,11 +59,13 @@ def test_rows_are_one_per_timestamp_the_last_mark_wins(tmp_path_factory, steps, 
 
 
 def test_resolution_rises_with_a_finer_timestamp_in_any_block(tmp_path):
+    """The resolution is decided when a chunk is written, over every row in it (and marks held, for fills)."""
     curve = EquityCurve(tmp_path / "equity.csv")
     day = 86_400 * SECOND
     curve.extend((0, day), (1.0, 1.0), (1.0, 1.0))
-    assert curve.unit == 0
+    assert curve.raise_unit(np.array([day], dtype=np.int64)) == 0
     curve.extend((2 * day + 5 * SECOND,), (1.0,), (1.0,))
-    assert curve.unit == 1
+    assert curve.raise_unit(np.array([day], dtype=np.int64)) == 1  # a fill's day stamp, beside a finer mark held
     curve.close()
+    assert curve.unit == 1
     assert _rows(tmp_path / "equity.csv")[0].startswith("1970-01-01T00:00:00,")

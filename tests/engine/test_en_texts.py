@@ -74,3 +74,31 @@ def test_csv_rows_writer_matches_the_csv_module_with_repr(rows, batch):
         writer.writerow(["" if c is None else c if isinstance(c, str) else repr(c) for c in row])
     out.flush()
     assert ours.getvalue() == ref.getvalue()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 106_000), st.one_of(st.none(), st.integers(0, 106_000)), prices),
+             max_size=12),
+    st.integers(1, 5),
+    st.sampled_from([0, 1]),
+)
+def test_stamp_columns_are_formatted_a_batch_at_a_time(rows, batch, unit):
+    """Integer cells of a stamp column become timestamps at the unit the formatter picks; None stays empty."""
+    import io
+
+    from engine.results.recorder import _line_writer
+    from engine.results.texts import CsvRows
+    from engine.results.timefmt import DIVISORS, format_one
+
+    step = DIVISORS[unit] * (1 if unit == 0 else 1_399)  # int64 ns reach 2262: days to 2260, seconds to 1974
+    ours = io.StringIO()
+    out = CsvRows(_line_writer(ours), batch=batch, stamp_columns=(0, 1),
+                  format_stamps=lambda ts: stamp_bytes(ts, unit))
+    out.add(["submitted", "closed", "price"])
+    expected = ["submitted,closed,price"]
+    for a, b, price in rows:
+        out.add([a * step, None if b is None else b * step, price])
+        expected.append(f"{format_one(a * step, unit)},{'' if b is None else format_one(b * step, unit)},{price!r}")
+    out.flush()
+    assert ours.getvalue().splitlines() == expected
