@@ -11,8 +11,9 @@ backtest; a second core can do it. The ``mode``:
   never waits for the start-up. Never from a daemonic process (a sweep's
   worker: it may not have children, and the cores are taken) nor on one CPU.
 
-The pipe holds about one chunk: when the writer falls behind, ``send``
-blocks, so memory stays flat. A write failure is sticky: later chunks are
+Chunks go through the pipe from a thread a few chunks ahead (sender.py):
+when the writer falls further behind, the replay blocks, so memory stays
+flat. A write failure is sticky: later chunks are
 dropped and :meth:`Output.close` raises :class:`WriteError` naming the file.
 The writer process is gone once ``close`` returns or raises (and at exit if
 ``close`` was never called). It is started with ``spawn``: the parent runs an
@@ -32,12 +33,13 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+import logwood
 import numpy as np
 
+from .sender import Sender
 from .writer import Files, WriteError, describe, serve
 
 MODES = ("auto", "inline", "process")
-_log = logging.getLogger(__name__)
 _live: set[BaseProcess] = set()
 
 
@@ -53,9 +55,9 @@ class Output:
         self._paths: list[str] = []
         self.process: BaseProcess | None = None
         self._conn: Connection | None = None
+        self._sender: Sender | None = None
         self._ready = False
         self._answered = False  # the process said done or failed: it is exiting by itself
-        self._sending = False  # a send was interrupted: the pipe is mid-message
         self._ending = False
         self._failed: WriteError | None = None
         self._may_start = mode == "auto" and _may_have_writer()
@@ -87,7 +89,7 @@ class Output:
                     self._files.close()
                 except WriteError as exc:
                     self._failed = self._failed or exc
-            elif self._failed is None and not self._sending:
+            elif self._failed is None:
                 self._finish()
         finally:
             self._stop()
@@ -114,8 +116,8 @@ class Output:
             self._may_start = False
             try:
                 self._start()
-            except Exception:
-                _log.warning("Results writer process not started; writing here", exc_info=True)
+            except Exception as exc:
+                _warn(f"results writer process not started ({describe(exc)}); writing here")
 
     def _start(self) -> None:
         context = multiprocessing.get_context("spawn")
@@ -123,10 +125,14 @@ class Output:
         process = context.Process(target=serve, args=(child,), name="results-writer", daemon=True)
         try:
             process.start()
+        except BaseException:
+            conn.close()
+            raise
         finally:
             child.close()
         self.process, self._conn = process, conn
         _live.add(process)
+        self._sender = Sender(conn)
 
     def _hand_over(self) -> None:
         """Close the files here (all written so far is on disk) and have the process reopen them to append."""
@@ -149,14 +155,11 @@ class Output:
         self._poll()  # a failure reported since the last chunk
         if self._failed is not None:
             return
-        assert self._conn is not None
-        self._sending = True
-        try:
-            self._conn.send(message)  # blocks while the writer is a chunk behind
-        except OSError:  # it stopped reading: its report, if it left one, says why
+        assert self._sender is not None
+        self._sender.put(message)  # blocks while the writer is a few chunks behind
+        if self._sender.error is not None:  # it stopped reading: its report, if it left one, says why
             self._poll()
             self._lost()
-        self._sending = False  # left set by an interrupted send: close() then kills the process
 
     def _poll(self) -> None:
         """Read what the process has said: ready, or failed."""
@@ -180,7 +183,7 @@ class Output:
     def _lost(self) -> None:
         """The process is gone without a word: before the hand-over it had nothing, after it everything is incomplete."""
         if self._files is not None:
-            _log.warning("Results writer process ended before it was ready; writing here")
+            _warn("results writer process ended before it was ready; writing here")
             self._stop()
             self.process = None
             return
@@ -199,11 +202,11 @@ class Output:
             self._lost()
 
     def _stop(self) -> None:
-        """The process gone by its own handle: joined if it answered, else killed (it ignores SIGTERM)."""
-        process, conn = self.process, self._conn
+        """The process gone by its own handle: joined if it answered, else killed (it ignores SIGTERM); the sender ended."""
+        process, conn, sender = self.process, self._conn, self._sender
         if process is None or conn is None:
             return
-        self._conn = None
+        self._conn = self._sender = None
         try:
             if self._answered:
                 process.join(timeout=10)
@@ -211,8 +214,18 @@ class Output:
             if process.is_alive():
                 process.kill()
             process.join()
+            if sender is not None:
+                sender.close(timeout=10)  # its pending send, if any, failed when the process went
             conn.close()
             _live.discard(process)
+
+
+def _warn(message: str) -> None:
+    """To the run's log (logwood, once configured: it refuses loggers before), else to the standard one."""
+    if logwood.state.config_called:
+        logwood.get_logger("recorder").warning(message)
+    else:
+        logging.getLogger(__name__).warning(message)
 
 
 def _may_have_writer() -> bool:
