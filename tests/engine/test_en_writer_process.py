@@ -164,3 +164,44 @@ def test_a_run_that_raises_leaves_no_process(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="bad data"):
         asyncio.run(run_pipeline(config, tmp_path, "t", bars(), on_bus=on_bus))
     assert alive and not any(p.is_alive() for p in alive)
+
+
+def test_auto_mode_writes_here_in_a_daemonic_process(tmp_path, monkeypatch):
+    """A sweep's worker is daemonic: it may not start children (and its cores are taken)."""
+    from engine.results import output as output_mod
+
+    class Daemonic:
+        daemon = True
+
+    monkeypatch.setattr(output_mod.multiprocessing, "current_process", lambda: Daemonic())
+    recorder = Recorder(Bus(), tmp_path, writer="auto")
+    drive(recorder)
+    recorder.close()
+    assert recorder.output.process is None
+
+
+def test_the_sender_blocks_when_the_writer_is_depth_messages_behind():
+    """Memory stays bounded: one message in the pipe, ``depth`` queued, then put() waits for the reader."""
+    import threading
+
+    from engine.results.sender import Sender
+
+    reader, writer = multiprocessing.Pipe()
+    sender = Sender(writer, depth=2)
+    done = []
+    big = b"x" * 4_000_000  # more than a socket buffer: its send waits for the reader
+
+    def put_all():
+        for i in range(6):
+            sender.put(("rows", str(i), big))
+            done.append(i)
+
+    thread = threading.Thread(target=put_all)
+    thread.start()
+    time.sleep(0.5)
+    assert len(done) == 3  # one being sent, two queued; the fourth waits
+    assert [reader.recv()[1] for _ in range(6)] == [str(i) for i in range(6)]
+    thread.join(10)
+    assert sender.close(timeout=10) and done == list(range(6))
+    reader.close()
+    writer.close()
