@@ -59,6 +59,7 @@ class Output:
         self._ready = False
         self._answered = False  # the process said done or failed: it is exiting by itself
         self._ending = False
+        self._closed = False
         self._failed: WriteError | None = None
         self._may_start = mode == "auto" and _may_have_writer()
         if mode == "process":
@@ -82,7 +83,11 @@ class Output:
 
     def close(self) -> None:
         """Finish every file and stop the writer process; raises :class:`WriteError` if a file could not be written."""
-        self._ending = True
+        if self._closed:
+            if self._failed is not None:
+                raise self._failed
+            return
+        self._ending = self._closed = True
         try:
             if self._files is not None:
                 try:
@@ -99,6 +104,8 @@ class Output:
     # ------------------------------------------------------------ here or there
 
     def _write(self, message: tuple[Any, ...]) -> None:
+        if self._closed:
+            raise ValueError(f"{message[1]}: written after the results were closed")
         if self._failed is not None:
             return
         if self._files is not None and self.process is not None and not self._ending and self._is_ready():
@@ -156,7 +163,11 @@ class Output:
         if self._failed is not None:
             return
         assert self._sender is not None
-        self._sender.put(message)  # blocks while the writer is a few chunks behind
+        try:
+            self._sender.put(message)  # blocks while the writer is a few chunks behind
+        except Exception as exc:  # a cell pickle cannot carry: the file would lack the chunk
+            self._failed = WriteError(message[1] or ", ".join(self._paths), f"not sent to the writer process: {describe(exc)}")
+            raise self._failed from exc
         if self._sender.error is not None:  # it stopped reading: its report, if it left one, says why
             self._poll()
             self._lost()
@@ -176,7 +187,8 @@ class Output:
             self._ready = True
         elif reply[0] == "failed":
             self._answered = True
-            self._failed = self._failed or WriteError(reply[1], f"the results writer process failed: {reply[2]}")
+            path = reply[1] or ", ".join(self._paths)  # no path: a message it could not read
+            self._failed = self._failed or WriteError(path, f"the results writer process failed: {reply[2]}")
         elif reply[0] == "done":
             self._answered = True
 

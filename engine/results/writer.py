@@ -98,16 +98,24 @@ def serve(conn: Connection) -> None:
     path = ""
     try:
         conn.send(("ready",))
-        while (message := conn.recv())[0] != "close":
+        while True:
+            path = ""
+            message = conn.recv()
+            if message[0] == "close":
+                break
             kind, path, *args = message
             handlers[kind](path, *args)
         files.close()
-        conn.send(("done",))
+        reply: tuple[str, ...] = ("done",)
     except EOFError:  # the parent is gone without closing: nobody to report to or write for
         return
     except WriteError as exc:
-        conn.send(("failed", exc.path, exc.detail))
+        reply = ("failed", exc.path, exc.detail)
     except BaseException as exc:
-        conn.send(("failed", path, describe(exc)))
+        reply = ("failed", path, describe(exc))
+    try:
+        conn.send(reply)
+    except OSError:  # the parent is gone
+        pass
     finally:
         conn.close()
