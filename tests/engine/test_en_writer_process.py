@@ -205,3 +205,17 @@ def test_the_sender_blocks_when_the_writer_is_depth_messages_behind():
     assert sender.close(timeout=10) and done == list(range(6))
     reader.close()
     writer.close()
+
+
+@pytest.mark.parametrize("writer", ["inline", "process"])
+def test_close_twice_is_harmless_and_a_late_write_is_refused(tmp_path, writer):
+    from engine.results.output import Output
+
+    output = Output(writer)
+    output.create(tmp_path / "rows.csv", binary=False)
+    output.rows(tmp_path / "rows.csv", 0, [["a", 1.5, None]], ())
+    output.close()
+    output.close()
+    assert (tmp_path / "rows.csv").read_text() == "a,1.5,\n"
+    with pytest.raises(ValueError, match="after the results were closed"):
+        output.rows(tmp_path / "rows.csv", 0, [["b"]], ())
