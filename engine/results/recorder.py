@@ -1,14 +1,14 @@
 """Writes a run's results from the hub's events: fills.csv, orders.csv, equity.csv.
 
 It observes only: it subscribes to order and account events and never
-publishes. Rows are buffered and written in chunks, so memory stays flat
-however long the run, and every number is written with ``repr`` so the files
-are exact and byte-identical across reruns.
+publishes. Rows are buffered and handed to :class:`~engine.results.output.Output`
+in chunks, so memory stays flat however long the run; it formats them here or
+in a writer process (``writer``). Every number is written with ``repr`` so the
+files are exact and byte-identical across reruns and modes.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -20,11 +20,14 @@ from hub import keys as K
 from hub.bus import Bus
 from hub.messages import AgentError, EquityMarks, Fill, OrderCanceled, OrderRejected, SubmitOrder
 
-from .texts import CsvRows, csv_rows, stamp_bytes
+from .output import Output
+from .texts import stamp_cells
 from .timefmt import finest_units
 
 _CHUNK = 65_536
+_BATCH = 4096  # fills or orders a batch
 _DAY = 86_400_000_000_000
+WRITER = "auto"  # the Recorder's default writer mode (see output.py)
 
 FILL_COLUMNS = ["ts", "order_id", "instrument", "side", "size", "price", "commission", "remaining", "position", "cash"]
 ORDER_COLUMNS = [
@@ -40,12 +43,15 @@ class EquityCurve:
     blocks are small when orders are frequent (it publishes pending marks
     before every order event), and turning each block into numpy arrays on
     arrival cost ~8 us a block, a fifth of a busy backtest. The arrays are
-    built once a chunk.
+    built once a chunk. The chunk's text is the ``output``'s work (a private
+    inline one if none is given); the figures are computed here.
     """
 
-    def __init__(self, path: Path) -> None:
-        self._file = path.open("wb")
-        self._file.write(b"ts,cash,equity\n")
+    def __init__(self, path: Path, output: Output | None = None) -> None:
+        self._path = path
+        self._own_output = output is None
+        self._output = Output("inline") if output is None else output
+        self._output.create(path, binary=True, header=b"ts,cash,equity\n")
         self._ts: list[int] = []
         self._cash: list[float] = []
         self._equity: list[float] = []
@@ -82,7 +88,7 @@ class EquityCurve:
         equity = np.array(self._equity[:n], dtype=np.float64)
         del self._ts[:n], self._cash[:n], self._equity[:n]
         self.unit = finest_units(self.unit, ts)
-        self._file.write(csv_rows(stamp_bytes(ts, self.unit), cash, equity))
+        self._output.marks(self._path, self.unit, ts, cash, equity)
         if self.first is None:
             self.first = float(equity[0])
         self.last = float(equity[-1])
@@ -109,11 +115,34 @@ class EquityCurve:
         return unit
 
     def close(self) -> None:
-        self.flush()
-        if self._day is not None:
-            self.daily.append(self._pending_day_close)
-            self._day = None
-        self._file.close()
+        """Write the rows held and finish the figures (and the file, if the output is this curve's own)."""
+        try:
+            self.flush()
+        finally:
+            if self._day is not None:
+                self.daily.append(self._pending_day_close)
+                self._day = None
+            if self._own_output:
+                self._output.close()
+
+
+class Batches:
+    """Rows collected for one file and handed on a batch at a time: the unit of formatting and of a resolution."""
+
+    def __init__(self, write: Callable[[list[list[Any]]], None], batch: int | None = None) -> None:
+        self._write = write
+        self._batch = batch or _BATCH
+        self._rows: list[list[Any]] = []
+
+    def add(self, row: list[Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self._rows = self._rows, []
+        if rows:
+            self._write(rows)
 
 
 class Recorder:
@@ -121,18 +150,19 @@ class Recorder:
 
     name = "recorder"
 
-    def __init__(self, bus: Bus, out_dir: Path) -> None:
+    def __init__(self, bus: Bus, out_dir: Path, writer: str | None = None) -> None:
+        """``writer``: "auto", "inline" or "process" (see output.py); None for the module's ``WRITER``."""
         self.bus = bus
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
-        self._fills_file = (out_dir / "fills.csv").open("w", newline="")
-        self._fills = CsvRows(_line_writer(self._fills_file), stamp_columns=(0,), format_stamps=self._format_stamps)
-        self._fills.add(list(FILL_COLUMNS))
-        self._orders_file = (out_dir / "orders.csv").open("w", newline="")
-        self._orders = CsvRows(
-            _line_writer(self._orders_file), stamp_columns=(1, 12), format_stamps=self._format_stamps)
-        self._orders.add(list(ORDER_COLUMNS))
-        self.equity = EquityCurve(out_dir / "equity.csv")
+        self.output = output = Output(writer or WRITER)
+        try:
+            self._fills = self._batches(output, out_dir / "fills.csv", (0,), FILL_COLUMNS)
+            self._orders = self._batches(output, out_dir / "orders.csv", (1, 12), ORDER_COLUMNS)
+            self.equity = EquityCurve(out_dir / "equity.csv", output)
+        except BaseException:
+            output.close()
+            raise
         self._open: dict[str, dict[str, Any]] = {}
         self._position: dict[str, float] = {}
         self.fills = 0
@@ -201,9 +231,17 @@ class Recorder:
 
     # ------------------------------------------------------------ output
 
-    def _format_stamps(self, ts: np.ndarray) -> list[bytes]:
-        """Timestamps at the run's resolution, first raising it if these or the marks held need finer (never lossy)."""
-        return stamp_bytes(ts, self.equity.raise_unit(ts))
+    def _batches(self, output: Output, path: Path, stamp_columns: tuple[int, ...], header: list[str]) -> Batches:
+        """A CSV file's rows (the header is its first row); each batch's timestamps at the run's resolution then."""
+
+        def write(rows: list[list[Any]]) -> None:
+            unit = self.equity.raise_unit(stamp_cells(rows, stamp_columns))  # never lossy: these or the marks held
+            output.rows(path, unit, rows, stamp_columns)
+
+        output.create(path, binary=False)
+        batches = Batches(write)
+        batches.add(list(header))
+        return batches
 
     def _close(self, order_id: str, ts: int, status: str, reason: str) -> None:
         order = self._open.pop(order_id, None)
@@ -223,34 +261,15 @@ class Recorder:
         ])
 
     def close(self) -> None:
-        """Write orders still open at the end (status open) and close the files."""
-        for order in self._open.values():
-            self._write_order(order, "open", None, "")
-        self._open.clear()
-        self._fills.flush()
-        self._orders.flush()
-        self._fills_file.close()
-        self._orders_file.close()
-        self.equity.close()
+        """Write orders still open at the end (status open) and finish the files: raises WriteError if one failed."""
+        self.output.ending()
+        try:
+            for order in self._open.values():
+                self._write_order(order, "open", None, "")
+            self._open.clear()
+            self._fills.flush()
+            self._orders.flush()
+            self.equity.close()
+        finally:
+            self.output.close()
 
-
-def _line_writer(file: Any) -> Callable[[list[str]], None]:
-    """A row writer byte-identical to ``csv.writer(file, lineterminator="\\n").writerow`` (QUOTE_MINIMAL).
-
-    The csv module tests every character of every field against the
-    delimiter, the quote and the line terminator (~18k CPU instructions a
-    fill row, callgrind). Numbers and timestamps never need quoting, so a row
-    whose joined text has exactly one comma between fields and no quote, CR,
-    LF or NUL is written as is; any other row goes through the csv writer.
-    """
-    writer = csv.writer(file, lineterminator="\n")
-    write = file.write
-
-    def write_row(fields: list[str]) -> None:
-        line = ",".join(fields)
-        if len(fields) < 2 or line.count(",") != len(fields) - 1 or '"' in line or "\n" in line or "\r" in line or "\0" in line:
-            writer.writerow(fields)
-            return
-        write(line + "\n")
-
-    return write_row

@@ -63,11 +63,11 @@ def test_csv_rows_writer_matches_the_csv_module_with_repr(rows, batch):
     import csv
     import io
 
-    from engine.results.recorder import _line_writer
-    from engine.results.texts import CsvRows
+    from engine.results.recorder import Batches
+    from engine.results.texts import line_writer, write_rows
 
     ours, ref = io.StringIO(), io.StringIO()
-    out = CsvRows(_line_writer(ours), batch=batch)
+    out = Batches(lambda batch_rows: write_rows(batch_rows, (), [], line_writer(ours)), batch=batch)
     writer = csv.writer(ref, lineterminator="\n")
     for row in rows:
         out.add(row)
@@ -87,14 +87,15 @@ def test_stamp_columns_are_formatted_a_batch_at_a_time(rows, batch, unit):
     """Integer cells of a stamp column become timestamps at the unit the formatter picks; None stays empty."""
     import io
 
-    from engine.results.recorder import _line_writer
-    from engine.results.texts import CsvRows
+    from engine.results.recorder import Batches
+    from engine.results.texts import line_writer, stamp_cells, write_rows
     from engine.results.timefmt import DIVISORS, format_one
 
     step = DIVISORS[unit] * (1 if unit == 0 else 1_399)  # int64 ns reach 2262: days to 2260, seconds to 1974
     ours = io.StringIO()
-    out = CsvRows(_line_writer(ours), batch=batch, stamp_columns=(0, 1),
-                  format_stamps=lambda ts: stamp_bytes(ts, unit))
+    write_line = line_writer(ours)
+    out = Batches(lambda batch_rows: write_rows(
+        batch_rows, (0, 1), stamp_bytes(stamp_cells(batch_rows, (0, 1)), unit), write_line), batch=batch)
     out.add(["submitted", "closed", "price"])
     expected = ["submitted,closed,price"]
     for a, b, price in rows:

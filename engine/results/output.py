@@ -1,0 +1,244 @@
+"""Where the result files' chunks go: formatted and written here, or handed to one writer process.
+
+Formatting the CSV text on the replay's thread was 15-20% of a long
+backtest; a second core can do it. The ``mode``:
+
+* ``"inline"``: written here.
+* ``"process"``: every chunk goes to the writer process, started at once.
+* ``"auto"``: written here until a first full chunk, so a short run pays no
+  process start; then the process is started and, once it says it is ready,
+  the files are closed here and handed over (it appends to them). The replay
+  never waits for the start-up. Never from a daemonic process (a sweep's
+  worker: it may not have children, and the cores are taken) nor on one CPU.
+
+Chunks go through the pipe from a thread a few chunks ahead (sender.py):
+when the writer falls further behind, the replay blocks, so memory stays
+flat. A write failure is sticky: later chunks are
+dropped and :meth:`Output.close` raises :class:`WriteError` naming the file.
+The writer process is gone once ``close`` returns or raises (and at exit if
+``close`` was never called). It is started with ``spawn``: the parent runs an
+event loop and threads, which ``fork`` would copy mid-flight.
+"""
+
+from __future__ import annotations
+
+import atexit
+import locale
+import logging
+import multiprocessing
+import multiprocessing.util  # noqa: F401  (registers its exit hook first: ours, registered below, runs before it)
+import os
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+import logwood
+import numpy as np
+
+from .sender import Sender
+from .writer import Files, WriteError, describe, serve
+
+MODES = ("auto", "inline", "process")
+_live: set[BaseProcess] = set()
+
+
+class Output:
+    """The result files of one run, by path: :meth:`create`, then chunks of :meth:`marks` or :meth:`rows`, then :meth:`close`."""
+
+    def __init__(self, mode: str = "auto") -> None:
+        if mode not in MODES:
+            raise ValueError(f"writer mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self._encoding = locale.getpreferredencoding(False)  # open()'s default, fixed here for the writer process too
+        self._files: Files | None = Files()  # None once the files are handed over
+        self._paths: list[str] = []
+        self.process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._sender: Sender | None = None
+        self._ready = False
+        self._answered = False  # the process said done or failed: it is exiting by itself
+        self._ending = False
+        self._failed: WriteError | None = None
+        self._may_start = mode == "auto" and _may_have_writer()
+        if mode == "process":
+            self._start()
+            self._hand_over()
+
+    def create(self, path: Path, binary: bool, header: bytes = b"") -> None:
+        """A new file; ``binary`` ones start with ``header``, text ones get lines of CSV."""
+        self._paths.append(str(path))
+        self._write(("open", str(path), binary, False, self._encoding, header))
+
+    def marks(self, path: Path, unit: int, ts: np.ndarray, cash: np.ndarray, equity: np.ndarray) -> None:
+        self._write(("marks", str(path), unit, ts, cash, equity))
+
+    def rows(self, path: Path, unit: int, rows: list[list[Any]], stamp_columns: tuple[int, ...]) -> None:
+        self._write(("rows", str(path), unit, rows, stamp_columns))
+
+    def ending(self) -> None:
+        """The chunks that follow are the run's last, partial ones: no process is started or handed over for them."""
+        self._ending = True
+
+    def close(self) -> None:
+        """Finish every file and stop the writer process; raises :class:`WriteError` if a file could not be written."""
+        self._ending = True
+        try:
+            if self._files is not None:
+                try:
+                    self._files.close()
+                except WriteError as exc:
+                    self._failed = self._failed or exc
+            elif self._failed is None:
+                self._finish()
+        finally:
+            self._stop()
+        if self._failed is not None:
+            raise self._failed
+
+    # ------------------------------------------------------------ here or there
+
+    def _write(self, message: tuple[Any, ...]) -> None:
+        if self._failed is not None:
+            return
+        if self._files is not None and self.process is not None and not self._ending and self._is_ready():
+            self._hand_over()
+        if self._files is None:
+            self._send(message)
+            return
+        kind, path, *args = message
+        try:
+            getattr(self._files, kind)(path, *args)
+        except Exception as exc:
+            self._failed = WriteError(path, describe(exc))
+            raise self._failed from exc
+        if self._may_start and kind != "open" and not self._ending:
+            self._may_start = False
+            try:
+                self._start()
+            except Exception as exc:
+                _warn(f"results writer process not started ({describe(exc)}); writing here")
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        conn, child = context.Pipe()
+        process = context.Process(target=serve, args=(child,), name="results-writer", daemon=True)
+        try:
+            process.start()
+        except BaseException:
+            conn.close()
+            raise
+        finally:
+            child.close()
+        self.process, self._conn = process, conn
+        _live.add(process)
+        self._sender = Sender(conn)
+
+    def _hand_over(self) -> None:
+        """Close the files here (all written so far is on disk) and have the process reopen them to append."""
+        files, self._files = self._files, None
+        assert files is not None
+        try:
+            specs = files.detach()
+        except WriteError as exc:
+            self._failed = exc
+            raise
+        for path, binary, encoding in specs:
+            self._send(("open", path, binary, True, encoding, b""))
+
+    def _is_ready(self) -> bool:
+        if not self._ready:
+            self._poll()
+        return self._ready
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        self._poll()  # a failure reported since the last chunk
+        if self._failed is not None:
+            return
+        assert self._sender is not None
+        self._sender.put(message)  # blocks while the writer is a few chunks behind
+        if self._sender.error is not None:  # it stopped reading: its report, if it left one, says why
+            self._poll()
+            self._lost()
+
+    def _poll(self) -> None:
+        """Read what the process has said: ready, or failed."""
+        if self._conn is None or self._answered:
+            return
+        try:
+            while self._conn.poll():
+                self._heard(self._conn.recv())
+        except (EOFError, OSError):
+            self._lost()
+
+    def _heard(self, reply: tuple[Any, ...]) -> None:
+        if reply[0] == "ready":
+            self._ready = True
+        elif reply[0] == "failed":
+            self._answered = True
+            self._failed = self._failed or WriteError(reply[1], f"the results writer process failed: {reply[2]}")
+        elif reply[0] == "done":
+            self._answered = True
+
+    def _lost(self) -> None:
+        """The process is gone without a word: before the hand-over it had nothing, after it everything is incomplete."""
+        if self._files is not None:
+            _warn("results writer process ended before it was ready; writing here")
+            self._stop()
+            self.process = None
+            return
+        if self._failed is None:
+            code = self.process.exitcode if self.process is not None else None
+            self._failed = WriteError(", ".join(self._paths), f"the results writer process died (exit code {code})")
+
+    def _finish(self) -> None:
+        """Tell the process to close the files and wait until it has written everything."""
+        self._send(("close",))
+        assert self._conn is not None
+        try:
+            while not self._answered and self._failed is None:
+                self._heard(self._conn.recv())
+        except (EOFError, OSError):
+            self._lost()
+
+    def _stop(self) -> None:
+        """The process gone by its own handle: joined if it answered, else killed (it ignores SIGTERM); the sender ended."""
+        process, conn, sender = self.process, self._conn, self._sender
+        if process is None or conn is None:
+            return
+        self._conn = self._sender = None
+        try:
+            if self._answered:
+                process.join(timeout=10)
+        finally:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            if sender is not None:
+                sender.close(timeout=10)  # its pending send, if any, failed when the process went
+            conn.close()
+            _live.discard(process)
+
+
+def _warn(message: str) -> None:
+    """To the run's log (logwood, once configured: it refuses loggers before), else to the standard one."""
+    if logwood.state.config_called:
+        logwood.get_logger("recorder").warning(message)
+    else:
+        logging.getLogger(__name__).warning(message)
+
+
+def _may_have_writer() -> bool:
+    if multiprocessing.current_process().daemon:
+        return False
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus > 1
+
+
+@atexit.register
+def _kill_writers() -> None:
+    """At exit, the writer processes of outputs never closed (the parent is ending: nothing more will come)."""
+    for process in list(_live):
+        if process.is_alive():
+            process.kill()
+        process.join()
