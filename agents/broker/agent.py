@@ -46,19 +46,18 @@ from typing import Any
 from agents.base import Agent
 from agents.broker import matching
 from agents.broker.account import Account, Position
+from agents.broker.bar_path import BarPath, InstrumentOrders
 from agents.broker.config import BrokerConfig
-from agents.broker.orders import InstrumentOrders, OpenOrder
+from agents.broker.orders import OpenOrder
 from hub import keys as K
 from hub.bus import Bus
 from hub.messages import (
     LIMIT,
     MARKET,
     STOP,
-    AccountState,
     Bar,
     CancelOrder,
     EndOfData,
-    EquityMarks,
     Fill,
     OrderAccepted,
     OrderCanceled,
@@ -78,17 +77,16 @@ class BrokerAgent(Agent):
         self._open: dict[str, OpenOrder] = {}
         self._publish = bus.publish
         self.ignored_cancels = 0
-        self._changed = False  # a fill changed the books on this bar: publish an AccountState after the mark
-        self._marks_every = max(1, self.config.marks_every)
-        self._stamps: list[int] = []
-        self._cashes: list[float] = []
-        self._equities: list[float] = []
+        # The compiled bar handler (marks, and this agent's order work when a book has any).
+        self._bars = BarPath(self._books, self.account, self._process, bus.publish, K.EQUITY_MARKS, K.ACCOUNT,
+                             max(1, self.config.marks_every))
+        self.flush_marks = self._bars.flush_marks
 
     # ------------------------------------------------------------ wiring
 
     def attach(self) -> None:
         sub = self.bus.subscribe
-        sub(self.name, K.BAR, self.on_bar)
+        sub(self.name, K.BAR, self._bars.on_bar)
         sub(self.name, K.SUBMIT_ORDER, self.on_submit)
         sub(self.name, K.CANCEL_ORDER, self.on_cancel)
         sub(self.name, K.END_OF_DATA, self.on_end)
@@ -146,62 +144,8 @@ class BrokerAgent(Agent):
                 self._reject(msg.ts, order, f"unknown instrument: no bar for {instrument!r} before end of data")
 
     def on_bar(self, bar: Bar) -> None:
-        """The hot path: with no orders on ``bar.instrument`` it is a dict lookup, a mark, three appends."""
-        instrument = bar.instrument
-        book = self._books.get(instrument)
-        if book is None:
-            self._books[instrument] = InstrumentOrders(seen=True)
-        elif book.submitted or book.active or book.cancels:
-            self._process(book, bar)
-        account = self.account
-        holding = account.holding
-        cash = account.cash
-        if not holding:
-            equity = cash
-        else:
-            pos = account.positions.get(instrument)
-            if pos is not None and pos.size:
-                pos.last = bar.close
-            if len(holding) == 1:
-                # hub.marking.equity for one position, inlined (same operations, same floats).
-                pos = holding[0]
-                size = pos.size
-                last = pos.last
-                dvalue = size * last
-                if dvalue > 0:
-                    dunrealized = size * (last - pos.price)
-                    equity = cash + ((0.0 + (dvalue - dunrealized)) + dunrealized)
-                else:
-                    equity = cash + (0.0 + dvalue)
-            else:
-                equity = account.equity()
-        ts = bar.ts
-        stamps = self._stamps
-        if stamps and stamps[-1] == ts:  # several instruments at one timestamp: the last mark wins
-            self._cashes[-1] = cash
-            self._equities[-1] = equity
-        else:
-            stamps.append(ts)
-            self._cashes.append(cash)
-            self._equities.append(equity)
-            if len(stamps) >= self._marks_every:
-                self.flush_marks()
-        if self._changed:
-            self._changed = False
-            self.flush_marks()
-            states = tuple([p.snapshot() for p in holding])
-            self._publish(K.ACCOUNT, AccountState(ts, cash, equity, states))
-
-    def flush_marks(self) -> None:
-        """Publish the pending marks as one :class:`EquityMarks` (nothing if none are pending)."""
-        stamps = self._stamps
-        if not stamps:
-            return
-        marks = EquityMarks(stamps[-1], tuple(stamps), tuple(self._cashes), tuple(self._equities))
-        stamps.clear()
-        self._cashes.clear()
-        self._equities.clear()
-        self._publish(K.EQUITY_MARKS, marks)
+        """The hot path (compiled, :mod:`agents.broker.bar_path`): order work on ``bar.instrument``, then the mark."""
+        self._bars.on_bar(bar)
 
     def _emit(self, key: Any, msg: Any) -> None:
         """Publish an order event after the pending marks (see the module docstring)."""
@@ -312,7 +256,7 @@ class BrokerAgent(Agent):
             if was_open != bool(pos.size):
                 account.refresh_holding()
             if ex.size:
-                self._changed = True
+                self._bars.changed = True
                 order.remaining -= abs(ex.size)
                 self._emit(K.FILL, Fill(
                     fill_ts, order.order_id, order.instrument, order.side, abs(ex.size), price,

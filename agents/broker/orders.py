@@ -77,21 +77,3 @@ def _price_reason(name: str, value: float | None) -> str | None:
     if value is None or not value > 0 or value == float("inf"):
         return f"invalid order: {name} must be a finite price > 0, got {value!r}"
     return None
-
-
-class InstrumentOrders:
-    """One instrument's orders: ``submitted`` await the submit check, ``active`` may fill.
-
-    Both lists keep arrival order, which is the order backtrader checks and
-    executes them in. ``cancels`` holds ids whose cancel takes effect at the
-    start of the instrument's next bar.
-    """
-
-    __slots__ = ("submitted", "active", "cancels", "seen")
-
-    def __init__(self, seen: bool) -> None:
-        self.seen = seen
-        self.submitted: list[OpenOrder] = []
-        self.active: list[OpenOrder] = []
-        self.cancels: list[str] = []
-

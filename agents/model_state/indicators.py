@@ -66,26 +66,19 @@ class Smoother:
 
 
 class Sma:
-    __slots__ = ("src", "period", "ready", "_div")
+    __slots__ = ("src", "period", "ready")
 
     def __init__(self, sources: Callable[[str], Source], period: int, source: str = "close") -> None:
         self.src = src = sources(source)
         src.enable_sums()
         self.period = period
         self.ready = src.count + period  # first value once the source has counted this many
-        self._div = period * 2.0**80
 
     def update(self) -> float:
         src = self.src
-        p = self.period
-        if src.run >= p:  # p exact values since this SMA (or the latest on its source) was created
-            try:
-                return (src.total - src.prefix[src.pos - p]) / self._div  # == Source.mean, inlined
-            except OverflowError:
-                pass
-        if src.count < self.ready:
+        if src.run < self.period and src.count < self.ready:  # run >= period: exact path, warmed up
             return NAN
-        return src.mean(p)
+        return src.mean(self.period)
 
 
 class Ema:

@@ -1,0 +1,53 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""One instrument's per-bar update, compiled: push the bar's fields, return every indicator's value.
+
+Built by :meth:`InstrumentState._wire` whenever its sources or indicators
+change. An SMA on its source's exact path is read here directly
+(``Source.window_mean``); any other indicator, and an SMA off that path
+(warming up, a value outside the exact range), runs its own ``update()``.
+"""
+
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+
+from agents.model_state.source cimport Source
+
+
+cdef class Kernel:
+    cdef tuple _fields  # bar attribute names, one per source
+    cdef tuple _sources
+    cdef tuple _updates  # each indicator's bound update()
+    cdef tuple _sma_sources  # the Source an SMA reads, else None
+    cdef tuple _periods
+
+    def __init__(self, fields, sources, updates, sma_sources, periods):
+        self._fields = tuple(fields)
+        self._sources = tuple(sources)
+        self._updates = tuple(updates)
+        self._sma_sources = tuple(sma_sources)
+        self._periods = tuple(periods)
+
+    def update(self, bar):
+        cdef Py_ssize_t i, n = len(self._sources)
+        cdef Py_ssize_t period
+        cdef Source src
+        cdef object value
+        for i in range(n):
+            src = <Source> self._sources[i]
+            src.push(getattr(bar, <str> self._fields[i]))
+        n = len(self._updates)
+        cdef tuple out = PyTuple_New(n)
+        for i in range(n):
+            candidate = self._sma_sources[i]
+            if candidate is not None:
+                src = <Source> candidate
+                period = <Py_ssize_t> self._periods[i]
+                if src.run >= period:
+                    value = src.window_mean(period)
+                else:
+                    value = self._updates[i]()
+            else:
+                value = self._updates[i]()
+            Py_INCREF(value)
+            PyTuple_SET_ITEM(out, i, value)
+        return out
