@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from agents.base import Agent
+from agents.host_path import HostPath
 from hub import keys as K
 from hub import marking
 from hub.bus import Bus
@@ -56,20 +57,28 @@ class StrategyHost(Agent):
     ) -> None:
         super().__init__(bus, clock)
         self.name = name
-        self.now = 0
         self._cash = initial_cash
         self._positions: dict[str, Position] = {}  # the account's, in first-trade order; flat ones stay (order)
         self._open: dict[str, str] = {}  # order id -> instrument
-        self._outbox: list[Any] = []
         self._seq = 0
-        self._instrument = ""
-        self._last_price: dict[str, float] = {}
         self.strategy = strategy_cls(self, name, params)
         specs = self.strategy.indicators()
         self._specs = tuple(spec.__class__(name=n, kind=spec.kind, period=spec.period, source=spec.source) for n, spec in specs.items())
         # ``ind`` is immutable (a strategy may keep it); tuple.__new__ builds it at half the cost of _make.
         self._ind_type = namedtuple("Indicators", [s.name for s in self._specs])  # type: ignore[misc]
-        self._on_bar = self.strategy.on_bar
+        # The compiled MarketState handler; it owns the event time, the current instrument and last closes.
+        self._path = path = HostPath(name, self.strategy.on_bar, self._ind_type, self._flush)
+        self._outbox = path.outbox  # the same list, for good: flushing copies and clears it
+        self._last_price = path.last_price
+
+    @property
+    def now(self) -> int:
+        """Timestamp (ns) of the event being handled."""
+        return self._path.now
+
+    @now.setter
+    def now(self, ts: int) -> None:
+        self._path.now = ts
 
     # ------------------------------------------------------------ restarts
 
@@ -97,7 +106,7 @@ class StrategyHost(Agent):
 
     def attach(self) -> None:
         sub = self.bus.subscribe
-        sub(self.name, K.MARKET_STATE, self._on_state)
+        sub(self.name, K.MARKET_STATE, self._path.on_state)
         sub(self.name, K.FILL, self._on_fill)
         sub(self.name, K.ORDER_REJECTED, self._on_reject)
         sub(self.name, K.ORDER_CANCELED, self._on_cancel)
@@ -110,18 +119,8 @@ class StrategyHost(Agent):
     # ------------------------------------------------------------ handlers
 
     def _on_state(self, msg: MarketState) -> None:
-        """The hot path: once per bar. Inlines ``_call`` to save a frame."""
-        if msg.requester != self.name:
-            return
-        bar = msg.bar
-        self.now = msg.ts
-        self._instrument = instrument = bar.instrument
-        self._last_price[instrument] = bar.close
-        try:
-            self._on_bar(bar, _new_tuple(self._ind_type, msg.values))
-        finally:
-            if self._outbox:
-                self._flush()
+        """The hot path, once per bar (compiled: :class:`agents.host_path.HostPath`)."""
+        self._path.on_state(msg)
 
     def _on_fill(self, fill: Fill) -> None:
         """Every fill updates the mirrored books (the account is shared); only our own orders' reach the strategy."""
@@ -159,7 +158,8 @@ class StrategyHost(Agent):
                 self._flush()
 
     def _flush(self) -> None:
-        outbox, self._outbox = self._outbox, []
+        outbox = self._outbox[:]  # orders made while these publish are flushed by the hook that made them
+        self._outbox.clear()
         publish = self.bus.publish
         for key, msg in outbox:
             publish(key, msg)
@@ -169,7 +169,7 @@ class StrategyHost(Agent):
     def submit(self, side: str, size: float, instrument: str | None, limit: float | None, stop: float | None) -> str:
         if side not in (BUY, SELL):
             raise ValueError(f"side must be BUY or SELL, got {side!r}")
-        instrument = instrument or self._instrument
+        instrument = instrument or self._path.instrument
         if not instrument:
             raise ValueError("no instrument given and no bar seen yet")
         if limit is not None and stop is not None:
@@ -195,10 +195,10 @@ class StrategyHost(Agent):
             self._outbox.append((K.CANCEL_ORDER, CancelOrder(ts=self.now, order_id=order_id)))
 
     def position(self, instrument: str | None = None) -> Position:
-        return self._positions.get(instrument or self._instrument, _FLAT)
+        return self._positions.get(instrument or self._path.instrument, _FLAT)
 
     def open_orders(self, instrument: str | None = None) -> list[str]:
-        instrument = instrument or self._instrument
+        instrument = instrument or self._path.instrument
         if not self._open:
             return []
         return [oid for oid, inst in self._open.items() if inst == instrument]

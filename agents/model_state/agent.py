@@ -12,10 +12,8 @@ already running on the same field stay exact but take the fsum path for one
 period (see Source.enable_sums). A requester that asks again replaces its
 list. Instruments are discovered from the bars.
 
-Cost (tests/model_state/bench_ms.py, loaded 2-core box): ~0.9-1.2 us a bar
-for two SMAs' state update, ~0.5 us more to build and publish the
-MarketState. The floor is the exact-sum arithmetic itself (trunc of the
-scaled float, two bigint ops and an int->float division per SMA).
+The per-bar work is compiled (:mod:`agents.model_state.kernel`,
+:mod:`agents.model_state.source`); this class wires it and handles requests.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from operator import itemgetter
 
 from agents.base import Agent
 from agents.model_state.indicators import check_spec
+from agents.model_state.kernel import StatePublisher
 from agents.model_state.ring import DEFAULT_BLOCK
 from agents.model_state.state import InstrumentState
 from hub import keys as K
@@ -61,13 +60,13 @@ class ModelStateAgent(Agent):
         self.specs: list[IndicatorSpec] = []  # unique, in first-request order
         self._index: dict[SpecKey, int] = {}
         self._requests: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {}
-        self._routes: list[tuple[str, tuple[str, ...], Callable[[tuple], tuple] | None]] = []
         self.states: dict[str, InstrumentState] = {}
-        self._publish_state = bus.publisher(K.MARKET_STATE)  # the hot path's pre-resolved publish
+        # The compiled bar handler; the hot path's publish is pre-resolved.
+        self._path = StatePublisher(self.states, self._new_state, bus.publisher(K.MARKET_STATE), MarketState)
 
     def attach(self) -> None:
         self.bus.subscribe(self.name, K.INDICATOR_REQUEST, self.on_request)
-        self.bus.subscribe(self.name, K.BAR, self.on_bar)
+        self.bus.subscribe(self.name, K.BAR, self._path.on_bar)
 
     @property
     def capacity(self) -> int:
@@ -91,16 +90,11 @@ class ModelStateAgent(Agent):
             indices.append(self._index[key])
         self._requests[msg.requester] = (tuple(s.name for s in msg.specs), tuple(indices))
         total = len(self.specs)
-        self._routes = [(req, names, _picker(idx, total)) for req, (names, idx) in self._requests.items()]
+        self._path.routes = tuple((req, names, _picker(idx, total)) for req, (names, idx) in self._requests.items())
 
     def on_bar(self, bar: Bar) -> None:
-        state = self.states.get(bar.instrument)
-        if state is None:
-            state = self._new_state(bar.instrument)
-        values = state.update(bar)
-        publish = self._publish_state
-        for requester, names, pick in self._routes:  # positional: keyword construction costs more
-            publish(MarketState(bar.ts, bar, requester, names, values if pick is None else pick(values)))
+        """The hot path (compiled, :class:`StatePublisher`): update the instrument, publish per requester."""
+        self._path.on_bar(bar)
 
     # ------------------------------------------------------------ internals
 

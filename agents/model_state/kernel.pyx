@@ -14,11 +14,7 @@ from agents.model_state.source cimport Source
 
 
 cdef class Kernel:
-    cdef tuple _fields  # bar attribute names, one per source
-    cdef tuple _sources
-    cdef tuple _updates  # each indicator's bound update()
-    cdef tuple _sma_sources  # the Source an SMA reads, else None
-    cdef tuple _periods
+    """``update(bar)``: push the bar's fields into the sources, return every indicator's value."""
 
     def __init__(self, fields, sources, updates, sma_sources, periods):
         self._fields = tuple(fields)
@@ -28,6 +24,10 @@ cdef class Kernel:
         self._periods = tuple(periods)
 
     def update(self, bar):
+        """Push ``bar``'s fields into the sources; every indicator's value, in order."""
+        return self.compute(bar)
+
+    cdef tuple compute(self, bar):
         cdef Py_ssize_t i, n = len(self._sources)
         cdef Py_ssize_t period
         cdef Source src
@@ -51,3 +51,37 @@ cdef class Kernel:
             Py_INCREF(value)
             PyTuple_SET_ITEM(out, i, value)
         return out
+
+
+cdef class StatePublisher:
+    """The model state agent's bar handler: update the bar's instrument, publish a MarketState per requester.
+
+    ``routes`` holds ``(requester, names, pick)``: ``pick`` cuts a requester's
+    values out of the shared tuple (None: all of them, in order).
+    """
+
+    cdef dict _states
+    cdef object _new_state
+    cdef object _publish
+    cdef object _make
+    cdef public tuple routes
+
+    def __init__(self, dict states, new_state, publish, make):
+        self._states = states
+        self._new_state = new_state
+        self._publish = publish
+        self._make = make
+        self.routes = ()
+
+    def on_bar(self, bar):
+        instrument = bar.instrument
+        state = self._states.get(instrument)
+        if state is None:
+            state = self._new_state(instrument)
+        cdef tuple values = (<Kernel> state.kernel).compute(bar)
+        ts = bar.ts
+        publish = self._publish
+        make = self._make
+        for route in self.routes:  # positional: keyword construction costs more
+            requester, names, pick = <tuple> route
+            publish(make(ts, bar, requester, names, values if pick is None else pick(values)))

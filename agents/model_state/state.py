@@ -21,6 +21,7 @@ class InstrumentState:
         self._block = block
         self.sources: dict[str, Source] = {}
         self.indicators: list[Indicator] = []
+        self.kernel = Kernel((), (), (), (), ())
 
     def source(self, field: str) -> Source:
         src = self.sources.get(field)
@@ -58,4 +59,5 @@ class InstrumentState:
             list(self.sources), list(self.sources.values()), [ind.update for ind in self.indicators],
             sma_sources, [int(ind.period) for ind in self.indicators],
         )
+        self.kernel = kernel
         self.update = kernel.update  # type: ignore[method-assign]
