@@ -6,32 +6,39 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STATSD := tools/statsd/node_modules/statsd/stats.js
+# The compiled hot path (Cython): rebuilt in place when a .pyx/.pxd changes.
+CYTHON_SOURCES := setup.py $(shell find agents -name '*.pyx' -o -name '*.pxd')
+BUILT  := $(VENV)/.built
 
 .PHONY: run test bench lint venv statsd-server clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(BUILT): $(STAMP) $(CYTHON_SOURCES)
+	$(BIN)/python setup.py --quiet build_ext --inplace
+	touch $(BUILT)
+
+venv: $(BUILT)
 
 ## run: set up and backtest the bundled sample (SMA trend on 600559.csv)
-run: $(STAMP)
+run: $(BUILT)
 	$(BIN)/python -m engine backtest
 
 ## test: set up (Python and the StatsD test server) and run the whole suite
-test: $(STAMP) statsd-server
+test: $(BUILT) statsd-server
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 ## bench: the speed and memory benchmarks; prints figures and ratios
-bench: $(STAMP)
+bench: $(BUILT)
 	$(BIN)/python -m benchmarks
 
-lint: $(STAMP)
+lint: $(BUILT)
 	$(BIN)/ruff check .
 
 # The real StatsD daemon (npm `statsd`) for the integration tests. Without
@@ -46,4 +53,5 @@ $(STATSD): tools/statsd/package.json tools/statsd/package-lock.json
 	fi
 
 clean:
-	rm -rf $(VENV) tools/statsd/node_modules results .bench
+	rm -rf $(VENV) tools/statsd/node_modules results .bench build
+	find agents \( -name '*.so' -o -name '*.c' \) -delete

@@ -83,3 +83,35 @@ def test_fallback_path_is_taken_and_left():
 def test_a_larger_capacity_ring_gives_the_same_values():
     values = [float(i % 7) * 0.37 for i in range(100)]
     assert _run_sma(values, 5)[0] == _run_sma(values, 5, capacity=40)[0]
+
+
+def test_the_128_bit_prefix_sums_stay_exact_when_they_wrap():
+    """Sums are kept mod 2**128: the running total wraps many times, every window is still fsum's."""
+    near_limit = 2.0**46 / 3 - 1.0  # the largest magnitudes the exact path takes at capacity 2
+    values = [(near_limit - i) * (1 if i % 3 else -1) for i in range(400)]  # scaled ~2**124 each
+    out, src = _run_sma(values, 2)
+    assert src.run == len(values)  # all on the exact path
+    for i, got in enumerate(out):
+        assert same(got, _fsum_mean(values, i, 2)), i
+
+
+def test_a_value_beyond_the_128_bit_range_takes_the_fsum_path():
+    """Above 2**46 / (capacity + 1) a window's scaled sum might not fit 128 bits: that value goes through fsum."""
+    big = 2.0**46  # exact as a Python int before, now beyond the limit at any capacity
+    values = [1.0, big, 2.0, 3.0, 4.0]
+    out, src = _run_sma(values, 2, capacity=2)
+    assert src.run == 3  # reset by the big value
+    for i, got in enumerate(out):
+        assert same(got, _fsum_mean(values, i, 2)), i
+
+
+def test_growing_restarts_the_exact_path_without_reading_old_prefixes():
+    src = Source(3)
+    src.enable_sums()
+    for x in (1.5, 2.5, 3.5, 4.5):
+        src.push(x)
+    src.grow(10)
+    assert src.run == 0 and src.mean(3) == math.fsum([2.5, 3.5, 4.5]) / 3  # the history survived the growth
+    for x in (5.5, 6.5, 7.5):
+        src.push(x)
+    assert src.run == 3 and src.mean(3) == 6.5 and src.mean(6) == math.fsum([2.5, 3.5, 4.5, 5.5, 6.5, 7.5]) / 6
