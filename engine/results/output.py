@@ -13,11 +13,13 @@ backtest; a second core can do it. The ``mode``:
 
 Chunks go through the pipe from a thread a few chunks ahead (sender.py):
 when the writer falls further behind, the replay blocks, so memory stays
-flat. A write failure is sticky: later chunks are
-dropped and :meth:`Output.close` raises :class:`WriteError` naming the file.
-The writer process is gone once ``close`` returns or raises (and at exit if
-``close`` was never called). It is started with ``spawn``: the parent runs an
-event loop and threads, which ``fork`` would copy mid-flight.
+flat. A write failure is sticky: later chunks are dropped and
+:meth:`Output.close` raises :class:`WriteError` naming the file. The writer
+process is gone once ``close`` returns or raises (and at exit if ``close``
+was never called). It is started with ``spawn``: the parent runs an event
+loop and threads, which ``fork`` would copy mid-flight. Like every spawned
+child it first imports the parent's main script, if it was run as a file
+(not ``-m``): such a script must keep its run under ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
