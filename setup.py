@@ -8,6 +8,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 EXTENSIONS = [
+    Extension("hub.fields", ["hub/fields.pyx"]),
     Extension("agents.model_state.source", ["agents/model_state/source.pyx"]),
     Extension("agents.model_state.kernel", ["agents/model_state/kernel.pyx"]),
     Extension("agents.broker.account", ["agents/broker/account.pyx"]),

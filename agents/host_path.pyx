@@ -7,7 +7,17 @@ Python methods read them from here. As Python this step was a tenth of a
 backtest's cost. The strategy's own ``on_bar`` stays user Python.
 """
 
+from hub.fields cimport field, offset_of
+
+from hub.messages import Bar, MarketState
+
 _new_tuple = tuple.__new__
+cdef Py_ssize_t STATE_TS = offset_of(MarketState, "ts")
+cdef Py_ssize_t STATE_BAR = offset_of(MarketState, "bar")
+cdef Py_ssize_t STATE_REQUESTER = offset_of(MarketState, "requester")
+cdef Py_ssize_t STATE_VALUES = offset_of(MarketState, "values")
+cdef Py_ssize_t BAR_INSTRUMENT = offset_of(Bar, "instrument")
+cdef Py_ssize_t BAR_CLOSE = offset_of(Bar, "close")
 
 
 cdef class HostPath:
@@ -33,16 +43,23 @@ cdef class HostPath:
         self._flush = flush
 
     def on_state(self, msg):
-        requester = msg.requester
+        if type(msg) is not MarketState:  # a subclass: its fields may sit elsewhere
+            msg = MarketState(msg.ts, msg.bar, msg.requester, msg.names, msg.values)
+        requester = field(msg, STATE_REQUESTER)
         if requester is not self.name and requester != self.name:
             return
-        bar = msg.bar
-        self.now = msg.ts
-        instrument = bar.instrument
+        bar = field(msg, STATE_BAR)
+        self.now = field(msg, STATE_TS)
+        if type(bar) is Bar:
+            instrument = field(bar, BAR_INSTRUMENT)
+            close = field(bar, BAR_CLOSE)
+        else:
+            instrument = bar.instrument
+            close = bar.close
         self.instrument = instrument
-        self.last_price[instrument] = bar.close
+        self.last_price[instrument] = close
         try:
-            self._on_bar(bar, _new_tuple(self._ind_type, msg.values))
+            self._on_bar(bar, _new_tuple(self._ind_type, field(msg, STATE_VALUES)))
         finally:
             if self.outbox:
                 self._flush()

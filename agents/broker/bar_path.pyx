@@ -9,7 +9,13 @@ The order work itself (submit checks, matching, fills) stays in Python in
 
 from agents.broker.account cimport Account, Position
 
-from hub.messages import AccountState, EquityMarks
+from hub.fields cimport field, offset_of
+
+from hub.messages import AccountState, Bar, EquityMarks
+
+cdef Py_ssize_t BAR_TS = offset_of(Bar, "ts")
+cdef Py_ssize_t BAR_INSTRUMENT = offset_of(Bar, "instrument")
+cdef Py_ssize_t BAR_CLOSE = offset_of(Bar, "close")
 
 
 cdef class InstrumentOrders:
@@ -55,7 +61,8 @@ cdef class BarPath:
         cdef Position pos
         cdef double cash, equity
         cdef long long ts
-        instrument = bar.instrument
+        cdef bint exact = type(bar) is Bar
+        instrument = field(bar, BAR_INSTRUMENT) if exact else bar.instrument
         found = self._books.get(instrument)
         if found is None:
             self._books[instrument] = InstrumentOrders(True)
@@ -72,9 +79,9 @@ cdef class BarPath:
             if found is not None:
                 pos = <Position> found
                 if pos.size:
-                    pos.last = bar.close
+                    pos.last = field(bar, BAR_CLOSE) if exact else bar.close
             equity = account.equity()
-        ts = bar.ts
+        ts = field(bar, BAR_TS) if exact else bar.ts
         stamps = self._stamps
         if stamps and <long long> stamps[-1] == ts:  # several instruments at one timestamp: the last mark wins
             self._cashes[-1] = cash

@@ -11,6 +11,12 @@ from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 
 from agents.model_state.source cimport Source
+from hub.fields cimport field, offset_of
+
+from hub.messages import Bar
+
+cdef Py_ssize_t BAR_TS = offset_of(Bar, "ts")
+cdef Py_ssize_t BAR_INSTRUMENT = offset_of(Bar, "instrument")
 
 
 cdef class Kernel:
@@ -18,6 +24,7 @@ cdef class Kernel:
 
     def __init__(self, fields, sources, updates, sma_sources, periods):
         self._fields = tuple(fields)
+        self._offsets = tuple([offset_of(Bar, name) for name in self._fields])
         self._sources = tuple(sources)
         self._updates = tuple(updates)
         self._sma_sources = tuple(sma_sources)
@@ -32,9 +39,13 @@ cdef class Kernel:
         cdef Py_ssize_t period
         cdef Source src
         cdef object value
+        cdef bint exact = type(bar) is Bar
         for i in range(n):
             src = <Source> self._sources[i]
-            src.push(getattr(bar, <str> self._fields[i]))
+            if exact:
+                src.push(field(bar, <Py_ssize_t> self._offsets[i]))
+            else:
+                src.push(getattr(bar, <str> self._fields[i]))
         n = len(self._updates)
         cdef tuple out = PyTuple_New(n)
         for i in range(n):
@@ -74,12 +85,16 @@ cdef class StatePublisher:
         self.routes = ()
 
     def on_bar(self, bar):
-        instrument = bar.instrument
+        if type(bar) is Bar:
+            instrument = field(bar, BAR_INSTRUMENT)
+            ts = field(bar, BAR_TS)
+        else:
+            instrument = bar.instrument
+            ts = bar.ts
         state = self._states.get(instrument)
         if state is None:
             state = self._new_state(instrument)
         cdef tuple values = (<Kernel> state.kernel).compute(bar)
-        ts = bar.ts
         publish = self._publish
         make = self._make
         for route in self.routes:  # positional: keyword construction costs more
