@@ -2,7 +2,8 @@
 
 Public API::
 
-    open_stream(paths, format="auto", columns=None, skip_bad=False, instrument=None) -> BarStream
+    open_stream(paths, format="auto", columns=None, skip_bad=False, instrument=None, *, ahead="auto")
+        -> BarStream
         paths: a file, a directory (its *.csv, sorted), a glob, or a list of them.
         format: "auto" (by header), "ohlcv" (generic) or "ashare" (the A-share export).
         columns: generic format only, e.g. {"ts": "Date", "open": "Open"}; unmapped fields are
@@ -11,6 +12,8 @@ Public API::
         skip_bad: skip bad rows instead of raising; each is listed in ``stream.report``.
         instrument: the instrument name (one file only); default: the file stem (generic) or
             the ``ticker`` (A-share).
+        ahead: where parsing runs: "inline" (here), "process" (a child process, ahead of the
+            consumer) or "auto" (a process for inputs of 8 MB or more; see ahead.py).
     BarStream: iterate for ``Bar`` messages in time order (ties: instrument name, then the order
         the files were given). ``.files`` resolved paths; ``.report`` a ``Report``; ``.chunks()``
         column chunks and ``.batches()`` lists of ``Bar`` for cheaper replay loops.

@@ -2,7 +2,9 @@
 
 ``open_stream`` is lazy: nothing but the headers is read until the stream is
 iterated (so a missing column fails at once), and the generic format is then
-read a block at a time. Merging keeps one open file per input file.
+read a block at a time. Merging keeps one open file per input file. Big
+inputs are parsed in a child process running ahead of the consumer (ahead.py),
+which here only builds the ``Bar`` messages.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from collections.abc import Iterator
 from itertools import chain, repeat
 
+from agents.market_data.ahead import check_mode, chunks_ahead, runs_ahead
 from agents.market_data.columns import BarColumns
 from agents.market_data.csvchunks import CHUNK_BYTES
 from agents.market_data.detect import FORMATS
@@ -64,7 +67,8 @@ class BarStream:
     ``report``: rows skipped (``skip_bad``) or filtered so far; complete once
     the stream is exhausted. ``chunks()`` yields column chunks and
     ``batches()`` lists of ``Bar``, for callers that want to amortise per-bar
-    overhead. Iterate once.
+    overhead. ``ahead`` says where the parsing runs (ahead.py): here, or in a
+    child process ahead of the consumer. Iterate once.
     """
 
     def __init__(
@@ -76,7 +80,9 @@ class BarStream:
         skip_bad: bool,
         instrument,
         chunk_bytes: int,
+        ahead: str = "auto",
     ) -> None:
+        self._ahead = check_mode(ahead)
         self.files = files
         self.report = Report()
         self._spec = ParseSpec(tuple(files), format, columns, skip_bad, instrument, chunk_bytes)
@@ -84,7 +90,10 @@ class BarStream:
 
     def chunks(self) -> Iterator:
         """Column chunks in stream order: ``BarColumns`` for one file, merged chunks for several."""
-        return merged(self._spec.files, self._sources)
+        inline = merged(self._spec.files, self._sources)
+        if not runs_ahead(self._ahead, self._spec.files):
+            return inline
+        return chunks_ahead(self._spec, self.report, inline)
 
     def batches(self) -> Iterator[list[Bar]]:
         return map(bars_of, self.chunks())
@@ -101,8 +110,12 @@ def open_stream(
     instrument: str | None = None,
     *,
     chunk_bytes: int = CHUNK_BYTES,
+    ahead: str = "auto",
 ) -> BarStream:
-    """A lazy, merged, time-ordered ``Bar`` stream over ``paths`` (files, directories, globs)."""
+    """A lazy, merged, time-ordered ``Bar`` stream over ``paths`` (files, directories, globs).
+
+    ``ahead``: "inline", "process" or "auto" (a child process parses big inputs; see ahead.py).
+    """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
     files = resolve_paths(paths)
@@ -117,4 +130,5 @@ def open_stream(
         skip_bad=skip_bad,
         instrument=instrument,
         chunk_bytes=chunk_bytes,
+        ahead=ahead,
     )
