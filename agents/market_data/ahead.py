@@ -94,7 +94,7 @@ def _hand_over(child: Child, report: Report, inline: Generator) -> Iterator:
                 message = child.message_for(index, wait=fixed)
             except ChildGone as gone:
                 if child.heard:
-                    raise RuntimeError(str(gone)) from None
+                    raise
                 _warn(f"{gone} before its first chunk; parsing here")
                 yield from inline
                 return
@@ -122,8 +122,8 @@ def _hand_over(child: Child, report: Report, inline: Generator) -> Iterator:
         message = child.recv()
 
 
-class ChildGone(Exception):
-    """The child closed the pipe without a last message."""
+class ChildGone(RuntimeError):
+    """The child closed the pipe without a last message (killed, or it failed to start)."""
 
 
 class Child:
