@@ -13,10 +13,13 @@ lists from them. The ``ahead`` mode of a stream:
 
 Starting the child takes a few hundred ms (a fresh interpreter importing
 numpy), so meanwhile the parent parses here, checking between chunks whether
-the child has spoken; it then takes the child's chunks from the one it needs
-next, dropping those it parsed itself (and their report entries). Parsing is
-deterministic: the chunks and the report are the same either way. If the
-child cannot start, or ends before its first message (a script without an
+the child has said it started. From then on it takes the child's chunks,
+from the one it needs next: the child parses the earlier ones too (the parse
+carries state from chunk to chunk) but does not send them nor their report
+entries. Parsing is deterministic: the chunks and the report are the same
+either way. (Racing the child instead, parsing here until the child caught
+up, parsed those chunks twice at once and lost on a busy machine.) If the
+child cannot start, or ends before it said it started (a script without an
 ``if __name__ == "__main__":`` guard: the child re-runs it and fails there),
 the parse goes on here after one warning.
 
@@ -48,7 +51,7 @@ from agents.market_data.parse import ParseSpec
 
 MODES = ("auto", "inline", "process")
 AUTO_BYTES = 8 << 20  # ~150k minute bars: below this, the child would start about when the parse is done
-HAND_OVER_AT: int | None = None  # None: parse here until the child speaks; n: the first n chunks (tests)
+HAND_OVER_AT: int | None = None  # None: parse here until the child has started; n: the first n chunks (tests)
 PIPE_BYTES = 1 << 20  # room for a whole chunk: the parent reads it in one go, not as the child writes it
 _live: set[BaseProcess] = set()
 
@@ -88,25 +91,21 @@ def chunks_ahead(spec: ParseSpec, report: Report, inline: Generator) -> Iterator
 def _hand_over(child: Child, report: Report, inline: Generator) -> Iterator:
     index = 0  # chunks yielded so far
     while True:
-        fixed = HAND_OVER_AT is not None
-        if not fixed or index >= HAND_OVER_AT:
-            try:
-                message = child.message_for(index, wait=fixed)
-            except ChildGone as gone:
-                if child.heard:
-                    raise
-                _warn(f"{gone} before its first chunk; parsing here")
-                yield from inline
-                return
-            if message is not None:
+        try:
+            if _started(child, index):
                 break
+        except ChildGone as gone:
+            _warn(f"{gone} before it started; parsing here")
+            yield from inline
+            return
         chunk = next(inline, None)
-        if chunk is None:  # done here before the child spoke
+        if chunk is None:  # done here before the child started
             return
         index += 1
         child.skip.value = index  # parsed here: the child need not send it
         yield chunk
     inline.close()  # the files read here
+    message = child.message_for(index)
     while True:
         kind, _, payload, news = message
         skipped, filtered, rows_read = news
@@ -120,6 +119,13 @@ def _hand_over(child: Child, report: Report, inline: Generator) -> Iterator:
             raise payload
         yield payload
         message = child.recv()
+
+
+def _started(child: Child, index: int) -> bool:
+    """Whether to take the chunks from the child from chunk ``index`` on."""
+    if HAND_OVER_AT is None:
+        return child.started(wait=False)
+    return index >= HAND_OVER_AT and child.started(wait=True)
 
 
 class ChildGone(RuntimeError):
@@ -146,17 +152,22 @@ class Child:
             writer.close()
         self.process: BaseProcess = process
         self.conn: Connection = reader
-        self.heard = False  # a first message came: it started
+        self.heard = False  # its first message came: it is running
         self.finished = False  # its last message came: it is exiting by itself
         _live.add(process)
 
-    def message_for(self, index: int, wait: bool) -> tuple[Any, ...] | None:
-        """The message for chunk ``index``, dropping earlier chunks; None if the child is not there yet (and not ``wait``)."""
-        while wait or self.conn.poll():
+    def started(self, wait: bool) -> bool:
+        """Whether it said it is running (its imports done); ChildGone if it ended first."""
+        if not self.heard and (wait or self.conn.poll()):
+            self.recv()
+        return self.heard
+
+    def message_for(self, index: int) -> tuple[Any, ...]:
+        """The message for chunk ``index``, dropping earlier chunks (sent before it knew they were parsed here)."""
+        while True:
             message = self.recv()
             if message[0] != "chunk" or message[1] >= index:
                 return message
-        return None
 
     def recv(self) -> tuple[Any, ...]:
         try:
@@ -167,7 +178,7 @@ class Child:
                 f"the market-data parse process ended (exit code {self.process.exitcode})"
             ) from None
         self.heard = True
-        self.finished = message[0] != "chunk"
+        self.finished = message[0] in ("end", "error")
         return message
 
     def stop(self) -> None:

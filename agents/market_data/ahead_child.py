@@ -1,10 +1,11 @@
 """The child process that parses ahead: chunks and report entries to the parent, in order.
 
-Every message is ``(kind, index, payload, news)``: ``kind`` is ``"chunk"``
-(payload: the column chunk), ``"end"`` or ``"error"`` (payload: the exception,
-raised again in the parent); ``index`` counts the chunks before it; ``news``
-is what the report gained since the previous message, so the parent's report
-at each chunk is the one an inline parse would have then.
+The first message is ``("started",)``, once the imports are done; every
+other is ``(kind, index, payload, news)``: ``kind`` is ``"chunk"`` (payload:
+the column chunk), ``"end"`` or ``"error"`` (payload: the exception, raised
+again in the parent); ``index`` counts the chunks before it; ``news`` is what
+the report gained since the previous message, so the parent's report at each
+chunk is the one an inline parse would have then.
 
 The main thread parses and pickles; a thread writes to the pipe, at most
 ``DEPTH`` messages behind: so the parse runs a few chunks ahead of the
@@ -31,12 +32,13 @@ def serve(conn: Connection, spec: ParseSpec, skip: Any) -> None:
 
     ``skip`` (a shared int) counts the chunks the parent parsed itself while
     this process started: they are parsed here too (the parse's state needs
-    them) but not sent, so this process soon catches up with the parent.
+    them) but neither pickled nor sent.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's to handle: it stops us
     report = Report()
     news = News(report)
     outbox = Outbox(conn)
+    outbox.put(("started",))
     index = 0
     try:
         for chunk in merged(spec.files, open_sources(spec, report)):
