@@ -303,6 +303,18 @@ class Bus:
             self._publishers[key] = publisher
         return publisher
 
+    def reaches(self, key: aiopubsub.Key) -> bool:
+        """True when publishing ``key`` now would call anything (a handler, an observer, an inbox).
+
+        For hot paths that can skip building a message nobody would get
+        (the broker's per-fill AccountState in a backtest). The answer holds
+        until the next subscription change.
+        """
+        publisher = self.publisher(key)
+        if publisher.__code__ is _STALE:
+            self._resolve(key)
+        return bool(publisher.__defaults__[0].entries)
+
     def _publish_function(self) -> Callable[[aiopubsub.Key, Any], None]:
         publishers = self._publishers
         publisher = self.publisher

@@ -13,6 +13,8 @@ On each bar of instrument X, in backtrader's order (see shared/notes/parity.md):
    timestamp goes into a buffer published as ``EquityMarks`` in blocks of
    ``marks_every``; if a fill changed the books on this bar, one
    ``AccountState`` follows, listing the open positions (first-trade order).
+   ``AccountState`` and ``OrderAccepted`` are built only when something
+   subscribes to them (``Bus.reaches``): nothing does in a backtest.
 
 Marks travel in blocks because a per-bar account message (a struct, a
 publish, a delivery to every consumer) was a third of a backtest's cost,
@@ -79,7 +81,7 @@ class BrokerAgent(Agent):
         self.ignored_cancels = 0
         # The compiled bar handler (marks, and this agent's order work when a book has any).
         self._bars = BarPath(self._books, self.account, self._process, bus.publish, K.EQUITY_MARKS, K.ACCOUNT,
-                             max(1, self.config.marks_every))
+                             max(1, self.config.marks_every), bus.reaches)
         self.flush_marks = self._bars.flush_marks
 
     # ------------------------------------------------------------ wiring
@@ -205,7 +207,8 @@ class BrokerAgent(Agent):
                     self._reject(ts, order, f"margin: cash {before:.2f} < cost {before - cash:.2f} at submit")
                     continue
             book.active.append(order)
-            self._emit(K.ORDER_ACCEPTED, OrderAccepted(ts, order.order_id, order.instrument))
+            if self.bus.reaches(K.ORDER_ACCEPTED):  # nobody listens in a backtest: build nothing
+                self._emit(K.ORDER_ACCEPTED, OrderAccepted(ts, order.order_id, order.instrument))
 
     def _execute_active(self, book: InstrumentOrders, bar: Bar) -> None:
         config = self.config

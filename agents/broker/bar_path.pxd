@@ -15,6 +15,7 @@ cdef class BarPath:
     cdef object _publish
     cdef object _marks_key
     cdef object _account_key
+    cdef object _reaches
     cdef list _stamps
     cdef list _cashes
     cdef list _equities

@@ -38,11 +38,13 @@ cdef class BarPath:
 
     ``process(book, bar)`` does one instrument's order work; it sets
     ``changed`` when a fill changed the books, so that an ``AccountState``
-    follows this bar's mark. ``flush_marks`` publishes the pending marks
+    follows this bar's mark if anyone subscribes to it (``reaches(key)``). ``flush_marks`` publishes the pending marks
     (the broker calls it before every order event and at the end).
     """
 
-    def __init__(self, dict books, Account account, process, publish, marks_key, account_key, Py_ssize_t every):
+    def __init__(self, dict books, Account account, process, publish, marks_key, account_key, Py_ssize_t every,
+                 reaches):
+        self._reaches = reaches
         self._books = books
         self._account = account
         self._process = process
@@ -94,6 +96,8 @@ cdef class BarPath:
                 self.flush_marks()
         if self.changed:
             self.changed = False
+            if not self._reaches(self._account_key):  # nobody listens (a backtest): build nothing
+                return
             self.flush_marks()
             states = tuple([(<Position> p).snapshot() for p in holding])
             self._publish(self._account_key, AccountState(ts, cash, equity, states))

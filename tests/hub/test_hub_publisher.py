@@ -274,3 +274,17 @@ def test_a_bus_and_its_agents_are_collected_once_dropped():
     del bus, agent, pub
     gc.collect()
     assert [r() for r in refs] == [None, None]
+
+
+def test_reaches_tells_whether_a_publish_would_call_anything_now():
+    bus = Bus()
+    assert not bus.reaches(K.ACCOUNT)
+    pub = bus.publisher(K.ACCOUNT)
+    pub(bar())  # resolved to an empty route
+    assert not bus.reaches(K.ACCOUNT)
+    bus.observe(K.ALL, lambda key, msg: None)  # an observer counts, and a change drops resolved routes
+    assert bus.reaches(K.ACCOUNT)
+    bus.unsubscribe_all()
+    assert not bus.reaches(K.ACCOUNT)
+    bus.subscribe("status", K.ACCOUNT, lambda m: None)
+    assert bus.reaches(K.ACCOUNT) and not bus.reaches(K.FILL)
