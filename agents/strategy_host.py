@@ -125,7 +125,7 @@ class StrategyHost(Agent):
     def _on_fill(self, fill: Fill) -> None:
         """Every fill updates the mirrored books (the account is shared); only our own orders' reach the strategy."""
         self._cash = fill.cash
-        self._positions[fill.instrument] = Position(size=fill.position, avg_price=fill.avg_price)
+        self._positions[fill.instrument] = Position(fill.position, fill.avg_price)
         if fill.order_id not in self._open:
             return
         if fill.remaining <= 0:
@@ -183,10 +183,9 @@ class StrategyHost(Agent):
         self._seq += 1
         order_id = f"{self.name}-{self._seq}"
         self._open[order_id] = instrument
-        self._outbox.append((K.SUBMIT_ORDER, SubmitOrder(
-            ts=self.now, order_id=order_id, strategy=self.name, instrument=instrument, side=side,
-            size=float(size), order_type=order_type, limit_price=limit, stop_price=stop,
-            signal_price=self._last_price.get(instrument, 0.0),
+        self._outbox.append((K.SUBMIT_ORDER, SubmitOrder(  # positional: ts, order_id, strategy, instrument, side,
+            self._path.now, order_id, self.name, instrument, side, float(size),  # size, order_type, limit_price,
+            order_type, limit, stop, self._last_price.get(instrument, 0.0),  # stop_price, signal_price
         )))
         return order_id
 

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any, Protocol
 
+import msgspec
+
 from hub.messages import Bar, Fill, IndicatorSpec, OrderCanceled, OrderRejected
 
 __all__ = [
@@ -37,8 +39,11 @@ __all__ = [
 ]
 
 
-class Position(SimpleNamespace):
-    """``size`` (negative when short) and ``avg_price`` of one instrument."""
+class Position(msgspec.Struct, frozen=True, gc=False):
+    """``size`` (negative when short) and ``avg_price`` of one instrument (immutable: a strategy may keep it).
+
+    A struct, not a namespace: the host builds one on every fill, at a tenth of the cost.
+    """
 
     size: float
     avg_price: float
