@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -160,7 +160,6 @@ def test_abandoning_the_iteration_ends_the_child(tmp_path, monkeypatch, how):
         else:
             del chunks
     assert multiprocessing.active_children() == []  # at once: no gc.collect() needed
-    gc.collect()
 
 
 def test_an_exhausted_stream_leaves_no_child(tmp_path, monkeypatch):
@@ -226,8 +225,6 @@ def test_the_outbox_blocks_when_depth_messages_wait():
     thread.start()
     time.sleep(0.5)
     assert len(done) == 3  # one being sent, two queued; the fourth waits
-    import pickle
-
     assert [pickle.loads(reader.recv_bytes())[1] for _ in range(6)] == list(range(6))
     thread.join(10)
     outbox.close()
