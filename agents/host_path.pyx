@@ -7,11 +7,32 @@ Python methods read them from here. As Python this step was a tenth of a
 backtest's cost. The strategy's own ``on_bar`` stays user Python.
 """
 
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_SET_ITEM
+
 from hub.fields cimport field, offset_of
 
 from hub.messages import Bar, MarketState
 
-_new_tuple = tuple.__new__
+cdef extern from "Python.h":
+    object PyType_GenericAlloc(PyTypeObject* cls, Py_ssize_t n)  # a new reference, zero-filled
+
+
+cdef object new_named(type cls, tuple values):
+    """``tuple.__new__(cls, values)`` for a namedtuple class, without its argument parsing and second tuple.
+
+    ``tuple.__new__`` builds a plain tuple from its argument and then copies it
+    into a new instance of the subclass: ~235 ns, 5% of a backtest's bar.
+    """
+    cdef Py_ssize_t i, n = PyTuple_GET_SIZE(values)
+    cdef object out = PyType_GenericAlloc(<PyTypeObject*> cls, n)
+    for i in range(n):
+        item = values[i]
+        Py_INCREF(item)
+        PyTuple_SET_ITEM(out, i, item)
+    return out
+
 cdef Py_ssize_t STATE_TS = offset_of(MarketState, "ts")
 cdef Py_ssize_t STATE_BAR = offset_of(MarketState, "bar")
 cdef Py_ssize_t STATE_REQUESTER = offset_of(MarketState, "requester")
@@ -29,10 +50,12 @@ cdef class HostPath:
     cdef public dict last_price
     cdef public list outbox
     cdef object _on_bar
-    cdef object _ind_type
+    cdef type _ind_type
     cdef object _flush
 
-    def __init__(self, str name, on_bar, ind_type, flush):
+    def __init__(self, str name, on_bar, type ind_type, flush):
+        if not (issubclass(ind_type, tuple) and ind_type.__basicsize__ == tuple.__basicsize__ and not ind_type.__dictoffset__):
+            raise TypeError(f"{ind_type!r} is not a namedtuple-like tuple subclass")
         self.name = name
         self.now = 0
         self.instrument = ""
@@ -59,7 +82,7 @@ cdef class HostPath:
         self.instrument = instrument
         self.last_price[instrument] = close
         try:
-            self._on_bar(bar, _new_tuple(self._ind_type, field(msg, STATE_VALUES)))
+            self._on_bar(bar, new_named(self._ind_type, field(msg, STATE_VALUES)))
         finally:
             if self.outbox:
                 self._flush()
