@@ -15,9 +15,12 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import IO, Any
 
+import msgspec
 import numpy as np
 
 from .texts import csv_rows, line_writer, stamp_bytes, stamp_cells, write_rows
+
+_decode = msgspec.msgpack.Decoder().decode
 
 
 class WriteError(Exception):
@@ -57,6 +60,10 @@ class Files:
         texts = stamp_bytes(stamp_cells(rows, stamp_columns), unit) if stamp_columns else []
         write_rows(rows, stamp_columns, texts, self._lines[path])
 
+    def packed_rows(self, path: str, unit: int, packed: bytes, stamp_columns: tuple[int, ...]) -> None:
+        """:meth:`rows`, the rows msgpack-encoded by the parent (output._packed)."""
+        self.rows(path, unit, _decode(packed), stamp_columns)
+
     def detach(self) -> list[tuple[str, bool, str]]:
         """Close every file (all written so far is on disk) and return how to reopen each for appending."""
         specs = [(path, *self._specs[path]) for path in self._files]
@@ -94,7 +101,7 @@ def serve(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     files = Files()
-    handlers = {"open": files.open, "marks": files.marks, "rows": files.rows}
+    handlers = {"open": files.open, "marks": files.marks, "rows": files.rows, "packed_rows": files.packed_rows}
     path = ""
     try:
         conn.send(("ready",))

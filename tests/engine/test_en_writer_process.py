@@ -219,3 +219,27 @@ def test_close_twice_is_harmless_and_a_late_write_is_refused(tmp_path, writer):
     assert (tmp_path / "rows.csv").read_text() == "a,1.5,\n"
     with pytest.raises(ValueError, match="after the results were closed"):
         output.rows(tmp_path / "rows.csv", 0, [["b"]], ())
+
+
+def test_rows_msgpack_cannot_carry_are_pickled_and_written_as_inline_writes_them(tmp_path):
+    """Rows go to the process as msgpack (exact types only); a numpy float or a huge int falls back to pickle."""
+    import numpy as np
+
+    from engine.results import output as out_mod
+    from engine.results.output import Output
+
+    plain = [[1, "a,b", 2.5, None, True]]
+    odd = [[2, "c", np.float64(0.1), 2**70, None]]
+    assert out_mod._packed(("rows", "p", 0, plain, (0,)))[0] == "packed_rows"
+    assert out_mod._packed(("rows", "p", 0, odd, (0,)))[0] == "rows"
+    written = {}
+    for mode in ("inline", "process"):
+        output = Output(mode)
+        path = tmp_path / f"{mode}.csv"
+        output.create(path, binary=False)
+        output.rows(path, 1, [list(r) for r in plain], (0,))
+        output.rows(path, 1, [list(r) for r in odd], (0,))
+        output.close()
+        written[mode] = path.read_bytes()
+    assert written["process"] == written["inline"]
+    assert b'"a,b"' in written["inline"] and str(2**70).encode() in written["inline"]
