@@ -12,6 +12,7 @@ EXTENSIONS = [
     Extension("agents.model_state.source", ["agents/model_state/source.pyx"]),
     Extension("agents.model_state.kernel", ["agents/model_state/kernel.pyx"]),
     Extension("agents.broker.account", ["agents/broker/account.pyx"]),
+    Extension("agents.broker.orders", ["agents/broker/orders.pyx"]),
     Extension("agents.broker.bar_path", ["agents/broker/bar_path.pyx"]),
     Extension("agents.host_path", ["agents/host_path.pyx"]),
 ]

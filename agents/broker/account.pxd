@@ -24,4 +24,7 @@ cdef class Account:
     cdef public dict positions
     cdef public list holding
 
+    cpdef refresh_holding(self)
+    cpdef double pseudo_execute(self, double cash, Position pos, double size, double price) except? -1.0
+    cpdef Execution execute(self, Position pos, double size, double price)
     cpdef double equity(self)

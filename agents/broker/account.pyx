@@ -113,7 +113,7 @@ cdef class Account:
         # order; flat positions add exactly 0.0 there, so skipping them is exact).
         self.holding = []
 
-    def refresh_holding(self):
+    cpdef refresh_holding(self):
         """Call when a position opened from flat or went flat: rebuilds ``holding``."""
         self.holding = [p for p in self.positions.values() if p.size]
 
@@ -123,7 +123,7 @@ cdef class Account:
             pos = self.positions[instrument] = Position(instrument, last=last)
         return pos
 
-    def pseudo_execute(self, double cash, Position pos, double size, double price):
+    cpdef double pseudo_execute(self, double cash, Position pos, double size, double price) except? -1.0:
         """Cash left if ``size`` filled at ``price``: backtrader's submit-time check.
 
         Updates ``pos`` (a clone) so later orders in the same check see it,
@@ -140,7 +140,7 @@ cdef class Account:
             cash -= <double> fee(opened, price)
         return cash
 
-    def execute(self, Position pos, double size, double price):
+    cpdef Execution execute(self, Position pos, double size, double price):
         """Fill ``size`` (signed) at ``price``; the opening part is refused if cash would go negative."""
         cdef double opened, closed, pnl, cash, cash_before, commission, cost, openedvalue, openedcomm, closedcomm
         cdef double pprice_orig = pos.price

@@ -1,3 +1,4 @@
+# cython: language_level=3
 """The broker's open orders, and only those.
 
 Completed, rejected and canceled orders are dropped at once: the broker's
@@ -7,25 +8,21 @@ only touches its own instrument's orders, and a bar of an instrument with no
 orders costs one dict lookup.
 """
 
-from __future__ import annotations
-
-from hub.messages import BUY, LIMIT, MARKET, STOP, STOP_LIMIT, SubmitOrder
+from hub.messages import BUY, LIMIT, MARKET, STOP, STOP_LIMIT
 
 
-class OpenOrder:
+cdef class OpenOrder:
     """A live order: its request, what is left to fill, and the stop-limit trigger state.
 
     ``created_price`` is what backtrader calls ``order.created.price`` and
     prices the submit-time cash check: the signal close for market orders,
     the limit for limits, the stop for stops and stop-limits.
+
+    Compiled with typed fields: the broker's order work (compiled too, in
+    :mod:`agents.broker.bar_path`) reads them on every order event.
     """
 
-    __slots__ = (
-        "order_id", "strategy", "instrument", "side", "is_buy", "order_type", "limit_price",
-        "stop_price", "signal_price", "created_price", "ts", "size", "remaining", "triggered", "invalid",
-    )
-
-    def __init__(self, msg: SubmitOrder) -> None:
+    def __init__(self, msg):
         self.order_id = msg.order_id
         self.strategy = msg.strategy
         self.instrument = msg.instrument
@@ -48,11 +45,11 @@ class OpenOrder:
             self.created_price = msg.signal_price
 
     @property
-    def signed_remaining(self) -> float:
+    def signed_remaining(self):
         return self.remaining if self.is_buy else -self.remaining
 
 
-def invalid_reason(msg: SubmitOrder) -> str | None:
+def invalid_reason(msg):
     """Why an order cannot be taken at all, or None. Checked before any cash check."""
     size = msg.size
     if not (size > 0 and size != float("inf")):
@@ -73,7 +70,7 @@ def invalid_reason(msg: SubmitOrder) -> str | None:
     return f"invalid order: unknown order type {kind!r}"
 
 
-def _price_reason(name: str, value: float | None) -> str | None:
+def _price_reason(name, value):
     if value is None or not value > 0 or value == float("inf"):
         return f"invalid order: {name} must be a finite price > 0, got {value!r}"
     return None
