@@ -15,6 +15,7 @@ EXTENSIONS = [
     Extension("agents.broker.orders", ["agents/broker/orders.pyx"]),
     Extension("agents.broker.bar_path", ["agents/broker/bar_path.pyx"]),
     Extension("agents.host_path", ["agents/host_path.pyx"]),
+    Extension("metrics.arrivals", ["metrics/arrivals.pyx"]),
 ]
 
 setup(ext_modules=cythonize(EXTENSIONS, compiler_directives={"language_level": 3}))

@@ -10,20 +10,21 @@ Per-message work is kept to the minimum because it runs on every bar:
   ``AccountState`` (published only when a fill changed the books): the
   latest of each is kept for the next flush;
 * orders and their outcomes are rare: ordinary subscriptions, counted by
-  the bus. The order latency is ``perf_counter`` at the order's publish
+  the bus. The order latency is the monotonic clock at the order's publish
   (again ``first``, before the broker answers) minus the latest arrival for
   the order's instrument; in a backtest that is the whole synchronous
-  decision path of the bar that caused the order.
+  decision path of the bar that caused the order. Both are compiled
+  (:mod:`metrics.arrivals`): the stamp runs on every bar.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from hub import keys as K
 from hub.bus import Bus
-from hub.messages import AccountState, EquityMarks, Fill, SubmitOrder
+from hub.messages import AccountState, EquityMarks, Fill
+from metrics.arrivals import Arrivals
 
 AGENT = "metrics"
 
@@ -40,18 +41,8 @@ class TradingProbe:
         self.equity: float | None = None
         self.cash: float | None = None
         self._sizes: dict[str, float] = {}
-        arrivals: dict[str, float] = {}
-        perf = time.perf_counter
-        latencies = self.latencies_ms
-
-        def on_market(msg: Any) -> None:
-            arrivals[msg.instrument] = perf()
-
-        def on_submit(msg: SubmitOrder) -> None:
-            arrived = arrivals.get(msg.instrument)
-            if arrived is not None:
-                latencies.append((perf() - arrived) * 1000.0)
-
+        arrivals = Arrivals(self.latencies_ms)  # compiled: the stamp runs on every bar
+        on_market, on_submit = arrivals.on_market, arrivals.on_submit
         sub = bus.subscribe
         self._bars = sub(AGENT, K.BAR, on_market, first=True)
         self._trades = sub(AGENT, K.TRADE, on_market, first=True)
