@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, binding=False
 """The strategy host's per-bar hot path, compiled: hand one MarketState to the strategy, then send its orders.
 
 It owns what that path writes every bar (the event time, the current

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, binding=False
 """Arrival stamps of market events, for the event -> order latency: compiled, because it runs on every bar.
 
 As a Python closure the stamp cost ~1,600 CPU instructions a bar (a third

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, binding=False
 """The broker's per-bar hot path, compiled: one bar's order work if the instrument has any, then the mark.
 
 A bar of an instrument with no orders costs a dict lookup, a mark of the

@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: language_level=3, boundscheck=False, wraparound=False, binding=False
 """One instrument's per-bar update, compiled: push the bar's fields, return every indicator's value.
 
 Built by :meth:`InstrumentState._wire` whenever its sources or indicators
