@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from itertools import chain, repeat
+from itertools import chain
 
 from agents.market_data.ahead import check_mode, chunks_ahead, runs_ahead
+from agents.market_data.bar_batch import bars
 from agents.market_data.columns import BarColumns
 from agents.market_data.csvchunks import CHUNK_BYTES
 from agents.market_data.detect import FORMATS
@@ -43,20 +44,11 @@ def load_columns(
 
 
 def bars_of(chunk) -> list[Bar]:
-    """``Bar`` messages of a chunk (``BarColumns`` or a merged chunk), built in one C-level loop."""
+    """``Bar`` messages of a chunk (``BarColumns`` or a merged chunk), built in one compiled loop."""
     names = chunk.instrument
-    names = repeat(names, len(chunk)) if isinstance(names, str) else names.tolist()
-    return list(
-        map(
-            Bar,
-            chunk.ts.tolist(),
-            names,
-            chunk.open.tolist(),
-            chunk.high.tolist(),
-            chunk.low.tolist(),
-            chunk.close.tolist(),
-            chunk.volume.tolist(),
-        )
+    return bars(
+        names if isinstance(names, str) else names.tolist(),
+        chunk.ts, chunk.open, chunk.high, chunk.low, chunk.close, chunk.volume,
     )
 
 
