@@ -32,10 +32,7 @@ started with ``spawn``: the parent runs an event loop and threads, which
 
 from __future__ import annotations
 
-import atexit
-import logging
 import multiprocessing
-import multiprocessing.util  # noqa: F401  (registers its exit hook first: ours, registered below, runs before it)
 import os
 import pickle
 from collections.abc import Generator, Iterator
@@ -43,17 +40,15 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-import logwood
-
 from agents.market_data.ahead_child import serve
 from agents.market_data.errors import Report
 from agents.market_data.parse import ParseSpec
+from hub import children
 
 MODES = ("auto", "inline", "process")
 AUTO_BYTES = 8 << 20  # ~150k minute bars: below this, the child would start about when the parse is done
 HAND_OVER_AT: int | None = None  # None: parse here until the child has started; n: the first n chunks (tests)
 PIPE_BYTES = 1 << 20  # room for a whole chunk: the parent reads it in one go, not as the child writes it
-_live: set[BaseProcess] = set()
 
 
 def check_mode(mode: str) -> str:
@@ -66,7 +61,7 @@ def runs_ahead(mode: str, files: tuple[str, ...]) -> bool:
     """Whether ``mode`` parses ``files`` in a child process."""
     if mode != "auto":
         return mode == "process"
-    return sum(os.path.getsize(f) for f in files) >= AUTO_BYTES and _may_have_child()
+    return sum(os.path.getsize(f) for f in files) >= AUTO_BYTES and children.may_spawn()
 
 
 def chunks_ahead(spec: ParseSpec, report: Report, inline: Generator) -> Iterator:
@@ -154,7 +149,7 @@ class Child:
         self.conn: Connection = reader
         self.heard = False  # its first message came: it is running
         self.finished = False  # its last message came: it is exiting by itself
-        _live.add(process)
+        children.live.add(process)
 
     def started(self, wait: bool) -> bool:
         """Whether it said it is running (its imports done); ChildGone if it ended first."""
@@ -192,7 +187,7 @@ class Child:
             if process.is_alive():
                 process.kill()
             process.join()
-            _live.discard(process)
+            children.live.discard(process)
             process.close()
 
 
@@ -206,24 +201,6 @@ def _widen(conn: Connection) -> None:
 
 
 def _warn(message: str) -> None:
-    """To the run's log (logwood, once configured: it refuses loggers before), else to the standard one."""
-    if logwood.state.config_called:
-        logwood.get_logger("market_data").warning(message)
-    else:
-        logging.getLogger(__name__).warning(message)
+    children.warn("market_data", message)
 
 
-def _may_have_child() -> bool:
-    if multiprocessing.current_process().daemon:
-        return False
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cpus > 1
-
-
-@atexit.register
-def _kill_children() -> None:
-    """At exit, the parse processes of streams never finished nor collected."""
-    for process in list(_live):
-        if process.is_alive():
-            process.kill()
-        process.join()

@@ -24,20 +24,17 @@ child it first imports the parent's main script, if it was run as a file
 
 from __future__ import annotations
 
-import atexit
 import locale
-import logging
 import multiprocessing
-import multiprocessing.util  # noqa: F401  (registers its exit hook first: ours, registered below, runs before it)
-import os
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-import logwood
 import msgspec
 import numpy as np
+
+from hub import children
 
 from .sender import Sender
 from .writer import Files, WriteError, describe, serve
@@ -45,7 +42,6 @@ from .writer import Files, WriteError, describe, serve
 _encode = msgspec.msgpack.Encoder().encode
 
 MODES = ("auto", "inline", "process")
-_live: set[BaseProcess] = set()
 
 
 class Output:
@@ -66,7 +62,7 @@ class Output:
         self._ending = False
         self._closed = False
         self._failed: WriteError | None = None
-        self._may_start = mode == "auto" and _may_have_writer()
+        self._may_start = mode == "auto" and children.may_spawn()
         if mode == "process":
             self._start()
             self._hand_over()
@@ -143,7 +139,7 @@ class Output:
         finally:
             child.close()
         self.process, self._conn = process, conn
-        _live.add(process)
+        children.live.add(process)
         self._sender = Sender(conn)
 
     def _hand_over(self) -> None:
@@ -234,7 +230,7 @@ class Output:
             if sender is not None:
                 sender.close(timeout=10)  # its pending send, if any, failed when the process went
             conn.close()
-            _live.discard(process)
+            children.live.discard(process)
 
 
 def _packed(message: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -253,24 +249,6 @@ def _packed(message: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _warn(message: str) -> None:
-    """To the run's log (logwood, once configured: it refuses loggers before), else to the standard one."""
-    if logwood.state.config_called:
-        logwood.get_logger("recorder").warning(message)
-    else:
-        logging.getLogger(__name__).warning(message)
+    children.warn("recorder", message)
 
 
-def _may_have_writer() -> bool:
-    if multiprocessing.current_process().daemon:
-        return False
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cpus > 1
-
-
-@atexit.register
-def _kill_writers() -> None:
-    """At exit, the writer processes of outputs never closed (the parent is ending: nothing more will come)."""
-    for process in list(_live):
-        if process.is_alive():
-            process.kill()
-        process.join()

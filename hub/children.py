@@ -1,0 +1,46 @@
+"""Child processes a run starts for itself: whether it may, and that none outlives it.
+
+Two parts of a run spawn a helper process: the market data's parse ahead of
+the replay, and the results writer. Both follow the same rules: no child
+from a daemonic process (a sweep's workers cannot have children) or on one
+CPU (it would only compete with the replay), a warning that goes to the
+run's log, and any child its owner never stopped is killed at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import multiprocessing.util  # noqa: F401  (registers its exit hook first: ours, registered below, runs before it)
+import os
+from multiprocessing.process import BaseProcess
+
+import logwood
+
+live: set[BaseProcess] = set()  # started and not yet stopped by their owners
+
+
+def may_spawn() -> bool:
+    """True unless this process is daemonic or has one CPU to run on."""
+    if multiprocessing.current_process().daemon:
+        return False
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus > 1
+
+
+def warn(logger: str, message: str) -> None:
+    """To the run's log (logwood, once configured: it refuses loggers before), else to the standard one."""
+    if logwood.state.config_called:
+        logwood.get_logger(logger).warning(message)
+    else:
+        logging.getLogger(logger).warning(message)
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """At exit, the children never stopped (the parent is ending: nothing more will come)."""
+    for process in list(live):
+        if process.is_alive():
+            process.kill()
+        process.join()
