@@ -22,11 +22,28 @@ live: set[BaseProcess] = set()  # started and not yet stopped by their owners
 
 
 def may_spawn() -> bool:
-    """True unless this process is daemonic or has one CPU to run on."""
+    """True unless this process is daemonic or has one CPU to run on.
+
+    Raises in a spawned child still importing its parent's unguarded main
+    script (see :func:`bootstrapping`): the child would otherwise run the
+    script's whole run again, beside its parent, writing the same files.
+    """
+    if bootstrapping():
+        raise RuntimeError(
+            "a spawned helper process is re-running the main script: run it under "
+            "'if __name__ == \"__main__\":' (see the multiprocessing docs, 'Safe importing of main module')"
+        )
     if multiprocessing.current_process().daemon:
         return False
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return cpus > 1
+
+
+def bootstrapping() -> bool:
+    """True in a spawned child still importing its parent's main script: a script run as a file without an
+    ``if __name__ == "__main__":`` guard. Starting a child there fails, and must: falling back to work
+    in-process would run the whole script (a backtest...) again inside the child."""
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
 
 
 def warn(logger: str, message: str) -> None:

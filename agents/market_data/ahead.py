@@ -72,7 +72,7 @@ def chunks_ahead(spec: ParseSpec, report: Report, inline: Generator) -> Iterator
     try:
         child = Child(spec)
     except Exception as exc:
-        if getattr(multiprocessing.current_process(), "_inheriting", False):
+        if children.bootstrapping():
             raise  # we are a spawned child re-running an unguarded script: fail, as multiprocessing means to
         _warn(f"market-data parse process not started ({type(exc).__name__}: {exc}); parsing here")
         yield from inline

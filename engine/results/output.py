@@ -125,6 +125,8 @@ class Output:
             try:
                 self._start()
             except Exception as exc:
+                if children.bootstrapping():
+                    raise  # a spawned child re-running an unguarded script: fail, do not run it here
                 _warn(f"results writer process not started ({describe(exc)}); writing here")
 
     def _start(self) -> None:

@@ -243,3 +243,40 @@ def test_rows_msgpack_cannot_carry_are_pickled_and_written_as_inline_writes_them
         written[mode] = path.read_bytes()
     assert written["process"] == written["inline"]
     assert b'"a,b"' in written["inline"] and str(2**70).encode() in written["inline"]
+
+
+def test_a_script_without_a_main_guard_writes_here_and_its_child_does_not_run_it_again(tmp_path):
+    """The spawned writer re-imports an unguarded script; starting its own writer there must fail, not fall back.
+
+    Falling back would run the whole script a second time inside the child.
+    """
+    import subprocess
+    import sys
+    import textwrap
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "rows.csv"
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(root)!r})
+        from pathlib import Path
+        from engine.results.output import Output
+        output = Output("auto")
+        path = Path({str(out)!r})
+        output.create(path, binary=False)
+        output.rows(path, 1, [[0, "x", 0.5]], ())  # the first batch starts the writer
+        import time
+        deadline = time.monotonic() + 60
+        while output.process.is_alive() and not output._is_ready() and time.monotonic() < deadline:
+            time.sleep(0.02)  # give the child time to re-run this script as far as it will
+        for i in range(1, 50):
+            output.rows(path, 1, [[i, "x", 0.5]], ())
+        output.close()
+        print("DONE")
+    """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("DONE") == 1  # the parent finished; the child did not run the script to its end
+    assert "re-running the main script" in proc.stderr and "writing here" in proc.stderr
+    assert out.read_text().splitlines() == [f"{i},x,0.5" for i in range(50)]
