@@ -34,7 +34,6 @@ from hub.messages import (
     EndOfData,
     Fill,
     IndicatorRequest,
-    MarketState,
     OrderCanceled,
     OrderRejected,
     SubmitOrder,
@@ -42,7 +41,6 @@ from hub.messages import (
 from strategies.api import Position, Strategy
 
 _FLAT = Position(size=0.0, avg_price=0.0)
-_new_tuple = tuple.__new__
 
 
 class StrategyHost(Agent):
@@ -64,7 +62,7 @@ class StrategyHost(Agent):
         self.strategy = strategy_cls(self, name, params)
         specs = self.strategy.indicators()
         self._specs = tuple(spec.__class__(name=n, kind=spec.kind, period=spec.period, source=spec.source) for n, spec in specs.items())
-        # ``ind`` is immutable (a strategy may keep it); tuple.__new__ builds it at half the cost of _make.
+        # ``ind`` is immutable (a strategy may keep it); HostPath builds one per bar.
         self._ind_type = namedtuple("Indicators", [s.name for s in self._specs])  # type: ignore[misc]
         # The compiled MarketState handler; it owns the event time, the current instrument and last closes.
         self._path = path = HostPath(name, self.strategy.on_bar, self._ind_type, self._flush)
@@ -117,10 +115,6 @@ class StrategyHost(Agent):
         self._call(self.strategy.on_start)
 
     # ------------------------------------------------------------ handlers
-
-    def _on_state(self, msg: MarketState) -> None:
-        """The hot path, once per bar (compiled: :class:`agents.host_path.HostPath`)."""
-        self._path.on_state(msg)
 
     def _on_fill(self, fill: Fill) -> None:
         """Every fill updates the mirrored books (the account is shared); only our own orders' reach the strategy."""

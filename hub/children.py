@@ -61,3 +61,15 @@ def _kill_leftovers() -> None:
         if process.is_alive():
             process.kill()
         process.join()
+
+
+def stop(process: BaseProcess, finished: bool) -> None:
+    """End a child by its own handle: joined if it ``finished`` its work, else (or if it hangs) killed."""
+    try:
+        if finished:
+            process.join(timeout=10)
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        live.discard(process)

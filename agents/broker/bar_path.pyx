@@ -11,14 +11,13 @@ prices come from :mod:`agents.broker.matching`.
 
 from agents.broker.account cimport Account, Execution, Position
 from agents.broker.orders cimport OpenOrder
+from hub.fields cimport field, offset_of
 
 from agents.broker import matching
 from hub import keys as K
-from hub.messages import LIMIT, MARKET, STOP, Fill, OrderAccepted, OrderCanceled, OrderRejected
-
-from hub.fields cimport field, offset_of
-
-from hub.messages import AccountState, Bar, EquityMarks
+from hub.messages import (
+    LIMIT, MARKET, STOP, AccountState, Bar, EquityMarks, Fill, OrderAccepted, OrderCanceled, OrderRejected,
+)
 
 cdef object FILL = K.FILL
 cdef object ACCEPTED = K.ORDER_ACCEPTED
@@ -129,10 +128,6 @@ cdef class BarPath:
         del self._cashes[:]
         del self._equities[:]
         self._publish(self._marks_key, marks)
-
-    def pending(self):
-        """How many marks wait to be published (tests)."""
-        return len(self._stamps)
 
     # ------------------------------------------------------------ one bar's order work
 

@@ -178,17 +178,11 @@ class Child:
 
     def stop(self) -> None:
         """Gone, by its own handle: joined if it finished, else killed."""
-        process = self.process
         self.conn.close()
         try:
-            if self.finished:
-                process.join(timeout=10)
+            children.stop(self.process, self.finished)
         finally:
-            if process.is_alive():
-                process.kill()
-            process.join()
-            children.live.discard(process)
-            process.close()
+            self.process.close()
 
 
 def _widen(conn: Connection) -> None:

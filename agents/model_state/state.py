@@ -45,19 +45,17 @@ class InstrumentState:
                 src.grow(capacity)
 
     def update(self, bar: Bar) -> tuple[float, ...]:
-        """Push the bar into the sources, return every indicator's value (replaced by :meth:`_wire`)."""
-        return ()
+        """Push the bar into the sources, return every indicator's value (the agent calls ``kernel`` directly)."""
+        return self.kernel.update(bar)
 
     def _wire(self) -> None:
-        """Point ``update`` at a compiled :class:`Kernel` for the current sources and indicators.
+        """Build the compiled :class:`Kernel` for the current sources and indicators.
 
         Why: as Python, the loop over sources and indicators (even generated
         as straight-line code) was the costliest step of a backtest's bar.
         """
         sma_sources = [ind.src if type(ind) is Sma else None for ind in self.indicators]
-        kernel = Kernel(
+        self.kernel = Kernel(
             list(self.sources), list(self.sources.values()), [ind.update for ind in self.indicators],
             sma_sources, [int(ind.period) for ind in self.indicators],
         )
-        self.kernel = kernel
-        self.update = kernel.update  # type: ignore[method-assign]

@@ -223,16 +223,11 @@ class Output:
             return
         self._conn = self._sender = None
         try:
-            if self._answered:
-                process.join(timeout=10)
+            children.stop(process, self._answered)
         finally:
-            if process.is_alive():
-                process.kill()
-            process.join()
             if sender is not None:
                 sender.close(timeout=10)  # its pending send, if any, failed when the process went
             conn.close()
-            children.live.discard(process)
 
 
 def _packed(message: tuple[Any, ...]) -> tuple[Any, ...]:
