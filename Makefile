@@ -18,7 +18,6 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
-	touch $(BUILT)  # pip install -e just built the extensions in place
 
 $(BUILT): $(STAMP) $(CYTHON_SOURCES)
 	$(BIN)/python setup.py --quiet build_ext --inplace
