@@ -19,22 +19,18 @@ How a publish is delivered
 aiopubsub resolves a published key (wildcards, subscription order, then our
 ``first`` callbacks moved to the front); the bus keeps the result as a
 *route* and calls the handlers itself, since aiopubsub's own publish costs
-two frames a delivery plus a lookup frame. Each route is one generated
-function, ``deliver_route(msg)``: straight-line code with one ``try`` per
-handler (free in 3.11 until something raises), the handlers and their stats
-bound as default arguments. A loop over (handler, stats) pairs cost ~370
-instructions a publish more. Routes of one shape (how many entries, which of
-them take the key, sampled or not) share one compiled code object, so
-resolving a route again compiles nothing after the first time.
+two frames a delivery plus a lookup frame. A route is compiled
+(:mod:`hub.route`): one C loop over its handlers, each call guarded. It was
+a generated Python function, one frame a publish: ~2k instructions a bar on
+a backtest, a sixth of its cost.
 
-``bus.publisher(key)`` hands out the key's route function itself: a hot path
-calling it pays no dict lookup, no key hashing, no extra frame. The function
-object stays the same for the bus's life: when subscriptions change (from
-anywhere, a running handler included) the bus swaps its ``__code__`` and
-``__defaults__`` for a stub that resolves the key again at its next call. A
-call already running keeps the route it started with (its frame holds its
-own code and arguments), as a loop over the old list of handlers did.
-``bus.publish(key, msg)`` looks the same function up by key and calls it.
+``bus.publisher(key)`` hands out the key's :class:`~hub.route.Publisher`'s
+``deliver``: a hot path calling it pays no dict lookup, no key hashing. It
+stays the same for the bus's life: when subscriptions change (from
+anywhere, a running handler included) the bus marks every publisher stale,
+and each resolves its key again at its next call. A call already running
+keeps the route it started with, as a loop over the old list of handlers
+did. ``bus.publish(key, msg)`` (compiled too) looks the same publisher up by key.
 
 How ``handled`` is counted
 --------------------------
@@ -44,7 +40,7 @@ was ~300 instructions, over a third of a delivery. ``SubscriptionStats.handled``
 is derived when read: a base, plus the calls of the live routes that include
 the subscription. A subscription change drops every route and folds each
 one's count into its members' bases; a dropped route is never called again
-(its publisher's code was swapped), so the count it folds is final, even
+(its publisher was marked stale), so the count it folds is final, even
 when the change came from one of its own handlers and the rest of that call
 goes on. So ``handled`` is exact whenever it is read (a metrics flush, the
 stall watchdog's thread, a test). A message counts as handled once its route
@@ -54,23 +50,23 @@ called, are taken back off.
 
 With a :class:`Monitor`, a route times one call in ``sample_every`` (its own
 count decides: one int comparison a publish) and times each of its handlers
-on that call, in :meth:`_Route.deliver_timed`.
+on that call, in :meth:`~hub.route.Route.deliver_timed`.
 
 Costs, in CPU instructions (callgrind, ``python -m benchmarks.bench_hub``;
-handlers that return at once; monitor on in brackets): ``publisher(key)(msg)``
-~1,200 (1,400) with one handler, ~500 (530) for each further one;
-``publish(key, msg)`` ~800 more than that. The per-delivery loop this
-replaced cost ~2,060 (2,410) and ~800 (1,040).
+handlers are Python methods that return at once, ~500 of each delivery
+being the handler's own call; monitor on in brackets): ``publisher(key)(msg)``
+~830 (890) with one handler, ~530 (560) for each further one;
+``publish(key, msg)`` ~270 more than that. The generated Python routes this
+replaced cost ~1,200 (1,400), ~500 (530), and ~800 more for ``publish``;
+the per-delivery loop before them ~2,060 (2,410) and ~800 (1,040).
 """
 
 from __future__ import annotations
 
 import asyncio
-import linecache
 import time
 import traceback
 from collections.abc import Callable
-from types import CodeType, FrameType, FunctionType
 from typing import Any
 
 import aiopubsub
@@ -79,6 +75,7 @@ import logwood
 from hub import keys as K
 from hub.inbox import Inbox
 from hub.messages import AgentError
+from hub.route import Publish, Publisher, Route, Running, innermost
 
 Handler = Callable[[Any], None]
 _perf = time.perf_counter
@@ -100,7 +97,7 @@ class SubscriptionStats:
         self.inbox: Inbox | None = None
         # (calls folded in from dropped routes, the live routes that include this subscription), replaced
         # whole: a reader on another thread (the stall watchdog) never sees a fold half done.
-        self._counts: tuple[int, tuple[_Route, ...]] = (0, ())
+        self._counts: tuple[int, tuple[Route, ...]] = (0, ())
 
     @property
     def handled(self) -> int:
@@ -140,130 +137,6 @@ class Monitor:
         pass
 
 
-class _Route:
-    """The handlers one published key reaches, as resolved at one time, and how many publishes it made.
-
-    ``entries`` are (callable, stats, raw) in delivery order; a raw callback
-    (observer, inbox) is called with ``(key, msg)``, a handler with ``msg``.
-    """
-
-    __slots__ = ("n", "due", "bus", "key", "entries")
-
-    def __init__(self, bus: Bus, key: aiopubsub.Key, entries: tuple[tuple[Callable[..., None], SubscriptionStats, bool], ...]):
-        self.n = 0
-        self.due = bus._every  # the next call to time, with a monitor
-        self.bus = bus
-        self.key = key
-        self.entries = entries
-        for _, stats, _ in entries:
-            base, routes = stats._counts
-            stats._counts = (base, (*routes, self))
-
-    def fold(self) -> None:
-        """The route is dropped and will not be called again: its count moves into its members' bases."""
-        n = self.n
-        for _, stats, _ in self.entries:
-            base, routes = stats._counts
-            i = routes.index(self)
-            stats._counts = (base + n, routes[:i] + routes[i + 1:])
-
-    def undelivered(self, position: int) -> None:
-        """A BaseException left the call at ``position``: the handlers after it were counted but never called."""
-        for _, stats, _ in self.entries[position + 1:]:
-            base, routes = stats._counts
-            stats._counts = (base - 1, routes)
-
-    def report(self, stats: SubscriptionStats, exc: Exception) -> None:
-        self.bus._report(stats, self.key, exc)
-
-    def deliver_timed(self, msg: Any) -> None:
-        """One sampled call: each handler timed and named by ``monitor.current`` while it runs; raw callbacks are not."""
-        monitor = self.bus._sampler
-        assert monitor is not None
-        self.due += self.bus._every
-        done = monitor.handler_done
-        key = self.key
-        for position, (call, stats, raw) in enumerate(self.entries):
-            try:
-                if raw:
-                    try:
-                        call(key, msg)
-                    except Exception as exc:
-                        self.report(stats, exc)
-                    continue
-                previous = monitor.current
-                monitor.current = stats
-                t0 = _perf()
-                try:
-                    call(msg)
-                except Exception as exc:
-                    self.report(stats, exc)
-                finally:
-                    monitor.current = previous
-                    done(stats, _perf() - t0)
-            except BaseException:
-                self.undelivered(position)
-                raise
-
-
-_ROUTE_FILE = "<hub.bus route "  # the generated functions' file name: what running_handler looks for
-_route_codes: dict[tuple[str, bool], CodeType] = {}
-
-
-def _route_code(kinds: str, sampled: bool) -> CodeType:
-    """The code of ``deliver_route`` for one shape of route, compiled once per shape.
-
-    ``kinds`` has one letter per entry: ``h`` a handler called with ``msg``,
-    ``r`` a raw callback called with ``(key, msg)``. ``sampled``: the bus has
-    a monitor, and the route's ``due`` call goes to ``deliver_timed``.
-    """
-    code = _route_codes.get((kinds, sampled))
-    if code is not None:
-        return code
-    params = ["msg", "route=None"] + [f"h{i}=None, s{i}=None" for i in range(len(kinds))]
-    if "r" in kinds:
-        params.append("key=None")
-    lines = [f"def deliver_route({', '.join(params)}):"]
-    if not kinds:
-        lines.append("    return")
-    elif not sampled:
-        lines.append("    route.n += 1")
-    else:
-        lines += [
-            "    n = route.n + 1",
-            "    route.n = n",
-            "    if n == route.due:  # an int comparison: cheaper than a mask or a modulo",
-            "        return route.deliver_timed(msg)",
-        ]
-    for i, kind in enumerate(kinds):
-        lines += [
-            f"    stats = s{i}  # names the running handler for running_handler()",
-            "    try:",
-            "        try:",
-            f"            h{i}(msg)" if kind == "h" else f"            h{i}(key, msg)",
-            "        except Exception as exc:",
-            "            route.report(stats, exc)",
-            "    except BaseException:",
-            f"        route.undelivered({i})",
-            "        raise",
-        ]
-    source = "\n".join(lines) + "\n"
-    filename = f"{_ROUTE_FILE}{kinds or '(empty)'}{', sampled' if sampled else ''}>"
-    namespace: dict[str, Any] = {}
-    exec(compile(source, filename, "exec"), namespace)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # for tracebacks
-    code = _route_codes[(kinds, sampled)] = namespace["deliver_route"].__code__
-    return code
-
-
-def _stale_route(msg: Any, resolve: Any = None, key: Any = None) -> None:
-    """The code of a publisher whose route was dropped (or not resolved yet): resolve, then deliver."""
-    resolve(key)(msg)
-
-
-_STALE = _stale_route.__code__
-
-
 class Bus:
     """Namespaced pub/sub for one event loop. One bus per run (and per test)."""
 
@@ -281,9 +154,12 @@ class Bus:
         # What each guarded callback registered with aiopubsub stands for: (handler, stats, skips Hub notices).
         self._entries: dict[Callable[[Any, Any], None], tuple[Handler, SubscriptionStats, bool]] = {}
         self._observer_stats = SubscriptionStats("observer", "raw callbacks", K.ALL)
-        self._publishers: dict[aiopubsub.Key, FunctionType] = {}  # one per key ever published, for the bus's life
-        self._live: list[tuple[FunctionType, _Route]] = []  # the publishers resolved since the last change
-        self.publish: Callable[[aiopubsub.Key, Any], None] = self._publish_function()
+        self._perf = _perf  # the routes' clock for timed calls
+        self.running = Running()  # the handler call running now: for a watchdog on another thread
+        self._publisher_of: dict[aiopubsub.Key, Publisher] = {}  # one per key ever published, for the bus's life
+        self._publishers: dict[aiopubsub.Key, Callable[[Any], None]] = {}  # their bound ``deliver``, same life
+        self._live: list[Publisher] = []  # the publishers resolved since the last change
+        self.publish: Callable[[aiopubsub.Key, Any], None] = Publish(self._publisher_of, self._publisher_object).publish
 
     # ------------------------------------------------------------ publishing
 
@@ -296,12 +172,11 @@ class Bus:
         from inside a handler, makes it resolve the key again at its next call.
         The same key always gives the same function. Call it with ``msg`` only.
         """
-        publisher = self._publishers.get(key)
-        if publisher is None:
-            publisher = FunctionType(_STALE, globals(), "deliver_route", (self._resolve, key))
-            publisher.__qualname__ = f"Bus.publisher({'.'.join(key)})"
-            self._publishers[key] = publisher
-        return publisher
+        deliver = self._publishers.get(key)
+        if deliver is None:
+            publisher = self._publisher_of[key] = Publisher(key, self._resolve)
+            deliver = self._publishers[key] = publisher.deliver
+        return deliver
 
     def reaches(self, key: aiopubsub.Key) -> bool:
         """True when publishing ``key`` now would call anything (a handler, an observer, an inbox).
@@ -310,23 +185,19 @@ class Bus:
         (the broker's per-fill AccountState in a backtest). The answer holds
         until the next subscription change.
         """
-        publisher = self.publisher(key)
-        if publisher.__code__ is _STALE:
-            self._resolve(key)
-        return bool(publisher.__defaults__[0].entries)
+        return bool(self._publisher_object(key).current().entries)
 
-    def _publish_function(self) -> Callable[[aiopubsub.Key, Any], None]:
-        publishers = self._publishers
-        publisher = self.publisher
+    def running_handler(self) -> SubscriptionStats | None:
+        """The subscription of the innermost handler call running on this bus now, or None.
 
-        def publish(key: aiopubsub.Key, msg: Any) -> None:
-            try:
-                route = publishers[key]  # a subscript: ~100 instructions cheaper than .get() and a test
-            except KeyError:
-                route = publisher(key)
-            route(msg)
+        Readable from any thread: a watchdog polls it (see :func:`running_handler`
+        for several buses nested on one thread).
+        """
+        return self.running.current
 
-        return publish
+    def _publisher_object(self, key: aiopubsub.Key) -> Publisher:
+        self.publisher(key)
+        return self._publisher_of[key]
 
     # ------------------------------------------------------------ subscribing
 
@@ -444,19 +315,17 @@ class Bus:
     def _drop_routes(self) -> None:
         """Subscriptions changed: every resolved publisher goes stale and resolves its key at its next call."""
         live, self._live = self._live, []
-        for publisher, route in live:
-            publisher.__code__ = _STALE  # a call of it now running keeps its own code and arguments
-            publisher.__defaults__ = (self._resolve, route.key)
+        for publisher in live:
+            route = publisher.route
+            publisher.route = None  # a call of it now running keeps the route it started with
             route.fold()
 
-    def _resolve(self, key: aiopubsub.Key) -> FunctionType:
+    def _resolve(self, key: aiopubsub.Key) -> Route:
         """Give the stale publisher of ``key`` the route aiopubsub resolves the key to now."""
-        publisher = self._publishers[key]
-        route, code, defaults = self._compile(key, self._route_entries(key))
-        publisher.__code__ = code
-        publisher.__defaults__ = defaults
-        self._live.append((publisher, route))
-        return publisher
+        publisher = self._publisher_of[key]
+        publisher.route = route = self._route(key, self._route_entries(key))
+        self._live.append(publisher)
+        return route
 
     def _route_entries(self, key: aiopubsub.Key) -> tuple[tuple[Callable[..., None], SubscriptionStats, bool], ...]:
         """What a published key reaches, in aiopubsub's order (wildcards matched, ``first`` in front).
@@ -475,18 +344,9 @@ class Bus:
                 entries.append((entry[0], entry[1], False))
         return tuple(entries)
 
-    def _compile(
-        self, key: aiopubsub.Key, entries: tuple[tuple[Callable[..., None], SubscriptionStats, bool], ...]
-    ) -> tuple[_Route, CodeType, tuple[Any, ...]]:
-        """A route over ``entries``: its counter, and the code and default arguments of its function."""
-        route = _Route(self, key, entries)
-        defaults: list[Any] = [route]
-        for call, stats, _ in entries:
-            defaults += (call, stats)
-        kinds = "".join("r" if raw else "h" for _, _, raw in entries)
-        if "r" in kinds:
-            defaults.append(key)
-        return route, _route_code(kinds, self._sampler is not None), tuple(defaults)
+    def _route(self, key: aiopubsub.Key, entries: tuple[tuple[Callable[..., None], SubscriptionStats, bool], ...]) -> Route:
+        """A route over ``entries`` (compiled: :mod:`hub.route`), counting from 0."""
+        return Route(self, key, entries, self.running, self._sampler is not None, self._every)
 
     def _guarded(self, handler: Handler, stats: SubscriptionStats, skip_hub_notices: bool) -> Callable[[Any, Any], None]:
         """One subscription's own guarded callback: what aiopubsub holds, and what an inbox calls.
@@ -498,14 +358,13 @@ class Bus:
         """
         only = ((handler, stats, False),)
         routes: dict[aiopubsub.Key, Callable[[Any], None]] = {}
-        compile_route = self._compile
+        new_route = self._route
 
         def guarded(key: aiopubsub.Key, msg: Any) -> None:
-            route = routes.get(key)
-            if route is None:
-                _, code, defaults = compile_route(key, () if skip_hub_notices and key[0] == "Hub" else only)
-                route = routes[key] = FunctionType(code, globals(), "deliver_route", defaults)
-            route(msg)
+            deliver = routes.get(key)
+            if deliver is None:
+                deliver = routes[key] = new_route(key, () if skip_hub_notices and key[0] == "Hub" else only).deliver
+            deliver(msg)
 
         return guarded
 
@@ -536,22 +395,12 @@ def sampling_period(sample_every: int) -> int:
     return 1 << (every - 1).bit_length()
 
 
-def running_handler(frame: FrameType | None) -> SubscriptionStats | None:
-    """The subscription of the innermost hub handler call on a stack, or None.
+def running_handler(*buses: Bus) -> SubscriptionStats | None:
+    """The subscription of the innermost hub handler call running now on any of ``buses``, or None.
 
-    For a watchdog thread: pass it ``sys._current_frames()[loop_thread_id]``.
-    Every guarded call runs in a ``deliver*`` function of this module (a
-    route's generated ``deliver_route``, or ``_Route.deliver_timed``), whose
-    ``stats`` local says which agent and handler it is; reading it from the
-    stack costs the hot path nothing.
+    For a watchdog thread polling the loop thread's buses. Every call a
+    route makes, timed or not, marks its subscription in its bus's
+    ``running`` cell while it runs; of buses nested on one thread (a handler
+    of one publishing on another) the latest call started is the innermost.
     """
-    while frame is not None:
-        code = frame.f_code
-        if code.co_name.startswith("deliver") and (
-            code.co_filename == __file__ or code.co_filename.startswith(_ROUTE_FILE)
-        ):
-            stats = frame.f_locals.get("stats")
-            if isinstance(stats, SubscriptionStats):
-                return stats
-        frame = frame.f_back
-    return None
+    return innermost([bus.running for bus in buses])

@@ -11,7 +11,6 @@ it after the loop has stopped, or on the loop's thread.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +89,7 @@ class MetricsSession:
         """
         probe = TradingProbe(bus) if trading else None
         self.reporter.watch(bus, probe)
+        self._watchdog.watch(bus)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -101,7 +101,6 @@ class MetricsSession:
 
     def _watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._watchdog.watch_thread(threading.get_ident())
         self._ticker.start(loop)
         threshold = self.settings.slow_callback_s
         self._unregister_slow_callbacks = slow_callbacks.register(threshold, self._slow_callback)

@@ -1,9 +1,10 @@
 """A thread that notices a hub handler blocking the loop: works on any loop, uvloop included.
 
-aiodebug's slow-callback patch cannot see inside uvloop, and timing, or even
-marking, every handler call costs too much on the backtest's hot path. So
-this thread samples the loop thread's stack (``sys._current_frames``) and
-asks the bus which handler call is innermost on it (``hub.bus.running_handler``).
+aiodebug's slow-callback patch cannot see inside uvloop, and timing every
+handler call costs too much on the backtest's hot path. Every route marks
+the subscription it is calling in its bus's ``running`` cell (two stores in
+compiled code), so this thread polls the loop's buses and asks which
+handler call is innermost (``hub.bus.running_handler``).
 A call is identified by its subscription and that subscription's call count,
 so a handler seen running at two polls ``threshold`` apart is one slow call,
 not many fast ones.
@@ -18,13 +19,12 @@ is within +-1 poll interval. Only calls seen running for at least
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hub.bus import SubscriptionStats, running_handler
+from hub.bus import Bus, SubscriptionStats, running_handler
 
 OnSlow = Callable[[SubscriptionStats, float], None]
 
@@ -54,13 +54,14 @@ class StallWatchdog:
         self._poll = poll_s if poll_s is not None else max(threshold_s / 5.0, 0.001)
         self._on_slow = on_slow
         self._on_hang = on_hang
-        self._threads: frozenset[int] = frozenset()  # replaced, never mutated: read without a lock
+        self._buses: tuple[Bus, ...] = ()  # replaced, never mutated: read without a lock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-stall-watchdog", daemon=True)
 
-    def watch_thread(self, ident: int) -> None:
-        """Watch the thread that runs a loop (``threading.get_ident()`` inside it)."""
-        self._threads = self._threads | {ident}
+    def watch(self, bus: Bus) -> None:
+        """Watch the handler calls of ``bus`` (all the buses watched run on one loop's thread)."""
+        if bus not in self._buses:
+            self._buses = (*self._buses, bus)
 
     def start(self) -> None:
         self._thread.start()
@@ -72,16 +73,11 @@ class StallWatchdog:
             self._thread.join()
 
     def _run(self) -> None:
-        calls: dict[int, _Call | None] = {}
+        call: _Call | None = None
         stopping = False
         while not stopping:
             stopping = self._stop.wait(self._poll)
-            now = time.perf_counter()
-            frames = sys._current_frames()
-            for ident in self._threads:
-                stats = running_handler(frames.get(ident))
-                calls[ident] = self._follow(calls.get(ident), stats, now)
-            del frames  # frame references keep the loop thread's locals alive
+            call = self._follow(call, running_handler(*self._buses), time.perf_counter())
 
     def _follow(self, call: _Call | None, stats: SubscriptionStats | None, now: float) -> _Call | None:
         """The call running now, given the one running at the previous poll; reports as calls end or hang."""

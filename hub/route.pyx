@@ -1,0 +1,241 @@
+# cython: language_level=3, binding=False
+"""The bus's delivery, compiled: a published key's handlers, called in order, each one guarded.
+
+A route was a generated Python function, one frame a publish; entered from
+compiled handlers (the model state publishing MarketState, the broker's
+fills) that frame was ~2k CPU instructions a bar, a sixth of a backtest.
+Here a publish is one C loop. What it must keep, and does (see
+:mod:`hub.bus` for the why of each):
+
+* a handler's exception is reported (logged, counted, published) and the
+  next handler still runs; a BaseException marks the handlers after it as
+  never delivered and propagates;
+* the route counts its calls once, before its first handler, for
+  ``SubscriptionStats.handled``;
+* a call keeps the route it started with, whatever subscription changes a
+  handler makes;
+* with a monitor, one call in ``sample_every`` is timed handler by handler;
+* what handler runs now is readable from another thread (the stall
+  watchdog): each call marks its subscription in the bus's :class:`Running`.
+"""
+
+from cpython.tuple cimport PyTuple_GET_ITEM
+
+cdef unsigned long long entered = 0  # numbers handler calls process-wide, so buses nested on one thread order
+
+
+cdef class Running:
+    """The innermost hub handler call running now on one bus: its subscription, or None.
+
+    Written by the loop's thread around every handler call, read by a
+    watchdog thread. ``seq`` grows with every call that starts, so of several
+    buses nested on one thread (a handler of one publishing on another) the
+    call with the highest ``seq`` is the innermost.
+    """
+
+    cdef public object current
+    cdef public unsigned long long seq
+
+    def __init__(self):
+        self.current = None
+        self.seq = 0
+
+
+def innermost(cells):
+    """The subscription of the innermost handler call running on any of ``cells`` (:class:`Running`), or None."""
+    best = None
+    cdef unsigned long long seq = 0
+    cdef Running cell
+    for found in cells:
+        cell = <Running> found
+        current, at = cell.current, cell.seq  # read together: the loop thread cannot run in between
+        if current is not None and (best is None or at > seq):
+            best, seq = current, at
+    return best
+
+
+cdef class Route:
+    """The handlers one published key reaches, as resolved at one time, and how many publishes it made.
+
+    ``entries`` are (callable, stats, raw) in delivery order; a raw callback
+    (observer, inbox) is called with ``(key, msg)``, a handler with ``msg``.
+    """
+
+    cdef public long long n
+    cdef public long long due  # the next call to time, with a monitor
+    cdef public object bus
+    cdef public object key
+    cdef public tuple entries
+    cdef tuple _calls
+    cdef tuple _stats
+    cdef tuple _raw
+    cdef Py_ssize_t _size
+    cdef bint _sampled
+    cdef Running _running
+
+    def __init__(self, bus, key, tuple entries, Running running, bint sampled, long long every):
+        self.n = 0
+        self.due = every
+        self.bus = bus
+        self.key = key
+        self.entries = entries
+        self._calls = tuple([e[0] for e in entries])
+        self._stats = tuple([e[1] for e in entries])
+        self._raw = tuple([bool(e[2]) for e in entries])
+        self._size = len(entries)
+        self._sampled = sampled
+        self._running = running
+        for _, stats, _ in entries:
+            base, routes = stats._counts
+            stats._counts = (base, (*routes, self))
+
+    def deliver(self, msg):
+        """Deliver ``msg`` to every entry (the Python entry point of :meth:`call`)."""
+        self.call(msg)
+
+    cdef call(self, msg):
+        global entered
+        cdef Py_ssize_t i
+        cdef Running running = self._running
+        cdef tuple calls = self._calls
+        cdef tuple stats_of = self._stats
+        cdef tuple raw = self._raw
+        self.n += 1
+        if self._sampled and self.n == self.due:  # an int comparison: cheaper than a mask or a modulo
+            self.deliver_timed(msg)
+            return
+        previous = running.current
+        cdef unsigned long long previous_seq = running.seq
+        for i in range(self._size):
+            stats = <object> PyTuple_GET_ITEM(stats_of, i)
+            handler = <object> PyTuple_GET_ITEM(calls, i)
+            entered += 1
+            running.current = stats
+            running.seq = entered
+            try:
+                try:
+                    if <object> PyTuple_GET_ITEM(raw, i) is True:
+                        handler(self.key, msg)
+                    else:
+                        handler(msg)
+                except Exception as exc:
+                    self.report(stats, exc)
+            except BaseException:
+                running.current = previous
+                running.seq = previous_seq
+                self.undelivered(i)
+                raise
+        running.current = previous
+        running.seq = previous_seq
+
+    def deliver_timed(self, msg):
+        """One sampled call: each handler timed and named by ``monitor.current`` while it runs; raw callbacks are not."""
+        global entered
+        monitor = self.bus._sampler
+        assert monitor is not None
+        self.due += self.bus._every
+        done = monitor.handler_done
+        perf = self.bus._perf
+        key = self.key
+        running = self._running
+        previous, previous_seq = running.current, running.seq
+        try:
+            for position, (call, stats, raw) in enumerate(self.entries):
+                entered += 1
+                running.current = stats
+                running.seq = entered
+                try:
+                    if raw:
+                        try:
+                            call(key, msg)
+                        except Exception as exc:
+                            self.report(stats, exc)
+                        continue
+                    outer = monitor.current
+                    monitor.current = stats
+                    t0 = perf()
+                    try:
+                        call(msg)
+                    except Exception as exc:
+                        self.report(stats, exc)
+                    finally:
+                        monitor.current = outer
+                        done(stats, perf() - t0)
+                except BaseException:
+                    self.undelivered(position)
+                    raise
+        finally:
+            running.current = previous
+            running.seq = previous_seq
+
+    def fold(self):
+        """The route is dropped and will not be called again: its count moves into its members' bases."""
+        n = self.n
+        for _, stats, _ in self.entries:
+            base, routes = stats._counts
+            i = routes.index(self)
+            stats._counts = (base + n, routes[:i] + routes[i + 1:])
+
+    def undelivered(self, Py_ssize_t position):
+        """A BaseException left the call at ``position``: the handlers after it were counted but never called."""
+        for _, stats, _ in self.entries[position + 1:]:
+            base, routes = stats._counts
+            stats._counts = (base - 1, routes)
+
+    def report(self, stats, exc):
+        self.bus._report(stats, self.key, exc)
+
+
+cdef class Publisher:
+    """One key's publisher for the bus's life: ``deliver(msg)`` runs the key's current route.
+
+    ``route`` is None while stale (never resolved, or dropped by a
+    subscription change): the next call resolves the key again through
+    ``resolve(key)``, which sets ``route``.
+    """
+
+    cdef public Route route
+    cdef public object key
+    cdef object _resolve
+
+    def __init__(self, key, resolve):
+        self.route = None
+        self.key = key
+        self._resolve = resolve
+
+    def deliver(self, msg):
+        """Publish ``msg`` on this publisher's key."""
+        cdef Route route = self.route
+        if route is None:
+            route = self._resolve(self.key)
+        route.call(msg)
+
+    def current(self):
+        """The route a call would use now, resolved if stale."""
+        return self.route if self.route is not None else self._resolve(self.key)
+
+
+cdef class Publish:
+    """``bus.publish(key, msg)``, compiled: the key's :class:`Publisher` found by key, then its route.
+
+    As a Python function the lookup and the extra frame cost ~800 CPU
+    instructions a publish, as much as the delivery itself.
+    """
+
+    cdef dict _publishers
+    cdef object _make
+
+    def __init__(self, dict publishers, make):
+        self._publishers = publishers
+        self._make = make  # make(key): the key's Publisher, created and kept on first use
+
+    def publish(self, key, msg):
+        """Publish ``msg`` on ``key``."""
+        found = self._publishers.get(key)
+        if found is None:
+            found = self._make(key)
+        cdef Publisher publisher = <Publisher> found
+        cdef Route route = publisher.route
+        if route is None:
+            route = publisher._resolve(publisher.key)
+        route.call(msg)
