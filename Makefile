@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STATSD := tools/statsd/node_modules/statsd/stats.js
 # The compiled hot path (Cython): rebuilt in place when a .pyx/.pxd changes.
-CYTHON_SOURCES := setup.py $(shell find agents hub metrics -name '*.pyx' -o -name '*.pxd')
+CYTHON_SOURCES := setup.py $(shell find agents hub metrics engine -name '*.pyx' -o -name '*.pxd')
 BUILT  := $(VENV)/.built
 
 .PHONY: run test bench lint venv statsd-server clean
@@ -54,4 +54,4 @@ $(STATSD): tools/statsd/package.json tools/statsd/package-lock.json
 
 clean:
 	rm -rf $(VENV) tools/statsd/node_modules results .bench build
-	find agents hub metrics \( -name '*.so' -o -name '*.c' \) -delete
+	find agents hub metrics engine \( -name '*.so' -o -name '*.c' \) -delete

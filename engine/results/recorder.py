@@ -10,7 +10,6 @@ files are exact and byte-identical across reruns and modes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,9 @@ import numpy as np
 
 from hub import keys as K
 from hub.bus import Bus
-from hub.messages import AgentError, EquityMarks, Fill, OrderCanceled, OrderRejected, SubmitOrder
+from hub.messages import AgentError
 
+from .book import Batches, Book, MarkBuffer
 from .output import Output
 from .texts import stamp_cells
 from .timefmt import finest_units
@@ -36,26 +36,25 @@ ORDER_COLUMNS = [
 ]
 
 
-class EquityCurve:
+class EquityCurve(MarkBuffer):
     """Equity per timestamp, streamed to CSV in chunks; tracks drawdown and daily closes on the way.
 
-    Marks are held as Python lists until a chunk is written: the broker's
-    blocks are small when orders are frequent (it publishes pending marks
-    before every order event), and turning each block into numpy arrays on
-    arrival cost ~8 us a block, a fifth of a busy backtest. The arrays are
-    built once a chunk. The chunk's text is the ``output``'s work (a private
-    inline one if none is given); the figures are computed here.
+    Marks are held as Python lists until a chunk is written (``extend`` is
+    compiled: :class:`~engine.results.book.MarkBuffer`): the broker's blocks
+    are small when orders are frequent (it publishes pending marks before
+    every order event), and turning each block into numpy arrays on arrival
+    cost ~8 us a block, a fifth of a busy backtest. The arrays are built once
+    a chunk. The chunk's text is the ``output``'s work (a private inline one
+    if none is given); the figures are computed here.
     """
 
     def __init__(self, path: Path, output: Output | None = None) -> None:
+        super().__init__(_CHUNK)
         self._path = path
         self._own_output = output is None
         self._output = Output("inline") if output is None else output
         self._output.create(path, binary=True, header=b"ts,cash,equity\n")
-        self._ts: list[int] = []
         self._checked = 0  # how many of the marks held raise_unit has already looked at
-        self._cash: list[float] = []
-        self._equity: list[float] = []
         self.unit = 0  # index into UNITS; raised as timestamps show finer resolution (never lossy)
         self.peak = -math.inf
         self.max_drawdown = 0.0
@@ -66,28 +65,15 @@ class EquityCurve:
         self.last: float | None = None
         self.rows = 0
 
-    def extend(self, stamps: tuple[int, ...], cash: tuple[float, ...], equity: tuple[float, ...]) -> None:
-        """Append a block of marks; a first stamp equal to the last one held replaces that row."""
-        if not stamps:
-            return
-        held = self._ts
-        if held and held[-1] == stamps[0]:  # several instruments at one timestamp: keep the last
-            del held[-1], self._cash[-1], self._equity[-1]
-        held.extend(stamps)
-        self._cash.extend(cash)
-        self._equity.extend(equity)
-        if len(held) > _CHUNK:
-            self.flush(keep_last=True)
-
     def flush(self, keep_last: bool = False) -> None:
         """Write the rows held; ``keep_last`` holds back the newest, which a later mark of its timestamp may replace."""
-        n = len(self._ts) - (1 if keep_last else 0)
+        n = len(self.stamps) - (1 if keep_last else 0)
         if n <= 0:
             return
-        ts = np.fromiter(self._ts, dtype=np.int64, count=n)  # fromiter: ~25% cheaper than np.array(list)
-        cash = np.fromiter(self._cash, dtype=np.float64, count=n)
-        equity = np.fromiter(self._equity, dtype=np.float64, count=n)
-        del self._ts[:n], self._cash[:n], self._equity[:n]
+        ts = np.fromiter(self.stamps, dtype=np.int64, count=n)  # fromiter: ~25% cheaper than np.array(list)
+        cash = np.fromiter(self.cashes, dtype=np.float64, count=n)
+        equity = np.fromiter(self.equities, dtype=np.float64, count=n)
+        del self.stamps[:n], self.cashes[:n], self.equities[:n]
         self._checked = max(0, self._checked - n)
         self.unit = finest_units(self.unit, ts)
         self._output.marks(self._path, self.unit, ts, cash, equity)
@@ -111,7 +97,7 @@ class EquityCurve:
     def raise_unit(self, ts: np.ndarray) -> int:
         """Raise the run's resolution for ``ts`` and the marks held; returns it (fills and orders share it)."""
         unit = finest_units(self.unit, ts)
-        held = self._ts
+        held = self.stamps
         if unit < 2 and len(held) > self._checked:  # only the marks not looked at yet: the unit never falls
             unit = finest_units(unit, np.array(held[self._checked:], dtype=np.int64))
         self._checked = len(held)
@@ -130,27 +116,8 @@ class EquityCurve:
                 self._output.close()
 
 
-class Batches:
-    """Rows collected for one file and handed on a batch at a time: the unit of formatting and of a resolution."""
-
-    def __init__(self, write: Callable[[list[list[Any]]], None], batch: int | None = None) -> None:
-        self._write = write
-        self._batch = batch or _BATCH
-        self._rows: list[list[Any]] = []
-
-    def add(self, row: list[Any]) -> None:
-        self._rows.append(row)
-        if len(self._rows) >= self._batch:
-            self.flush()
-
-    def flush(self) -> None:
-        rows, self._rows = self._rows, []
-        if rows:
-            self._write(rows)
-
-
 class Recorder:
-    """The results agent of a backtest."""
+    """The results agent of a backtest (its per-event work: :class:`~engine.results.book.Book`)."""
 
     name = "recorder"
 
@@ -167,16 +134,10 @@ class Recorder:
         except BaseException:
             output.close()
             raise
-        self._open: dict[str, dict[str, Any]] = {}
-        self._position: dict[str, float] = {}
-        self.fills = 0
-        self.orders_submitted = 0
-        self.orders_rejected = 0
-        self.orders_canceled = 0
-        self.round_trips = 0
-        self.commission = 0.0
+        self._book = book = Book(self._fills, self._orders, self.equity)
         self.errors: list[AgentError] = []
-        self.reject_reasons: dict[str, int] = {}
+        self._on_submit, self._on_fill, self._on_reject = book.on_submit, book.on_fill, book.on_reject
+        self._on_cancel, self._on_marks = book.on_cancel, book.on_marks
 
     def attach(self) -> None:
         sub = self.bus.subscribe
@@ -190,48 +151,35 @@ class Recorder:
     def start(self) -> None:
         pass
 
-    # ------------------------------------------------------------ handlers
+    # ------------------------------------------------------------ the run's figures
 
-    def _on_submit(self, msg: SubmitOrder) -> None:
-        self.orders_submitted += 1
-        self._open[msg.order_id] = {
-            "order_id": msg.order_id, "submitted": msg.ts, "instrument": msg.instrument, "side": msg.side,
-            "type": msg.order_type, "size": msg.size, "limit_price": msg.limit_price, "stop_price": msg.stop_price,
-            "filled": 0.0, "value": 0.0, "commission": 0.0,
-        }
+    @property
+    def fills(self) -> int:
+        return self._book.fills
 
-    def _on_fill(self, msg: Fill) -> None:
-        self.fills += 1
-        self.commission += msg.commission
-        self._fills.add([
-            msg.ts, msg.order_id, msg.instrument, msg.side, msg.size, msg.price,
-            msg.commission, msg.remaining, msg.position, msg.cash,
-        ])
-        before = self._position.get(msg.instrument, 0.0)
-        after = msg.position
-        if before and (after == 0 or (after > 0) != (before > 0)):
-            self.round_trips += 1
-        self._position[msg.instrument] = after
-        order = self._open.get(msg.order_id)
-        if order is not None:
-            order["filled"] += msg.size
-            order["value"] += msg.size * msg.price
-            order["commission"] += msg.commission
-            if msg.remaining <= 0:
-                self._close(msg.order_id, msg.ts, "filled", "")
+    @property
+    def orders_submitted(self) -> int:
+        return self._book.orders_submitted
 
-    def _on_reject(self, msg: OrderRejected) -> None:
-        self.orders_rejected += 1
-        kind = msg.reason.split(":", 1)[0]
-        self.reject_reasons[kind] = self.reject_reasons.get(kind, 0) + 1
-        self._close(msg.order_id, msg.ts, "rejected", msg.reason)
+    @property
+    def orders_rejected(self) -> int:
+        return self._book.orders_rejected
 
-    def _on_cancel(self, msg: OrderCanceled) -> None:
-        self.orders_canceled += 1
-        self._close(msg.order_id, msg.ts, "canceled", msg.reason)
+    @property
+    def orders_canceled(self) -> int:
+        return self._book.orders_canceled
 
-    def _on_marks(self, msg: EquityMarks) -> None:
-        self.equity.extend(msg.stamps, msg.cash, msg.equity)
+    @property
+    def round_trips(self) -> int:
+        return self._book.round_trips
+
+    @property
+    def commission(self) -> float:
+        return self._book.commission
+
+    @property
+    def reject_reasons(self) -> dict[str, int]:
+        return self._book.reject_reasons
 
     # ------------------------------------------------------------ output
 
@@ -243,37 +191,20 @@ class Recorder:
             output.rows(path, unit, rows, stamp_columns)
 
         output.create(path, binary=False)
-        batches = Batches(write)
+        batches = Batches(write, _BATCH)
         batches.add(list(header))
         return batches
-
-    def _close(self, order_id: str, ts: int, status: str, reason: str) -> None:
-        order = self._open.pop(order_id, None)
-        if order is None:
-            return
-        self._write_order(order, status, ts, reason)
-
-    def _write_order(self, order: dict[str, Any], status: str, ts: int | None, reason: str) -> None:
-        filled = order["filled"]
-        if status != "filled" and filled:
-            status = f"partially filled, then {status}" if status != "open" else "partially filled"
-        self._orders.add([
-            order["order_id"], order["submitted"], order["instrument"], order["side"], order["type"],
-            order["size"], order["limit_price"], order["stop_price"], status, filled,
-            order["value"] / filled if filled else None, order["commission"],
-            ts, reason,
-        ])
 
     def close(self) -> None:
         """Write orders still open at the end (status open) and finish the files: raises WriteError if one failed."""
         self.output.ending()
         try:
-            for order in self._open.values():
-                self._write_order(order, "open", None, "")
-            self._open.clear()
+            book = self._book
+            for order in book.open.values():
+                book.write_order(order, "open", None, "")
+            book.open.clear()
             self._fills.flush()
             self._orders.flush()
             self.equity.close()
         finally:
             self.output.close()
-
