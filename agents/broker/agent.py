@@ -79,7 +79,7 @@ class BrokerAgent(Agent):
     def attach(self) -> None:
         sub = self.bus.subscribe
         sub(self.name, K.BAR, self._bars.on_bar)
-        sub(self.name, K.SUBMIT_ORDER, self.on_submit)
+        sub(self.name, K.SUBMIT_ORDER, self._bars.on_submit)
         sub(self.name, K.CANCEL_ORDER, self.on_cancel)
         sub(self.name, K.END_OF_DATA, self.on_end)
 
@@ -108,16 +108,8 @@ class BrokerAgent(Agent):
     # ------------------------------------------------------------ handlers
 
     def on_submit(self, msg: SubmitOrder) -> None:
-        order = OpenOrder(msg)
-        book = self._books.get(msg.instrument)
-        if book is None:
-            book = self._books[msg.instrument] = InstrumentOrders(seen=False)
-        if order.invalid is None:
-            if msg.order_id in self._open:
-                order.invalid = f"invalid order: duplicate order id {msg.order_id!r}"
-            else:
-                self._open[msg.order_id] = order
-        book.submitted.append(order)
+        """The order waits for its instrument's next bar (compiled: ``BarPath.on_submit``)."""
+        self._bars.on_submit(msg)
 
     def on_cancel(self, msg: CancelOrder) -> None:
         order = self._open.get(msg.order_id)

@@ -129,6 +129,23 @@ cdef class BarPath:
         del self._equities[:]
         self._publish(self._marks_key, marks)
 
+    def on_submit(self, msg):
+        """The broker's SubmitOrder handler: the order waits for its instrument's next bar (see the agent)."""
+        cdef InstrumentOrders book
+        order = OpenOrder(msg)
+        found = self._books.get(order.instrument)
+        if found is None:
+            book = InstrumentOrders(False)
+            self._books[order.instrument] = book
+        else:
+            book = <InstrumentOrders> found
+        if order.invalid is None:
+            if order.order_id in self._open:
+                order.invalid = f"invalid order: duplicate order id {order.order_id!r}"
+            else:
+                self._open[order.order_id] = order
+        book.submitted.append(order)
+
     # ------------------------------------------------------------ one bar's order work
 
     cdef process(self, InstrumentOrders book, bar):

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, binding=False
 """The broker's open orders, and only those.
 
 Completed, rejected and canceled orders are dropped at once: the broker's
@@ -8,7 +8,20 @@ only touches its own instrument's orders, and a bar of an instrument with no
 orders costs one dict lookup.
 """
 
-from hub.messages import BUY, LIMIT, MARKET, STOP, STOP_LIMIT
+from hub.fields cimport field, offset_of
+
+from hub.messages import BUY, LIMIT, MARKET, STOP, STOP_LIMIT, SubmitOrder
+
+cdef Py_ssize_t TS = offset_of(SubmitOrder, "ts")
+cdef Py_ssize_t ORDER_ID = offset_of(SubmitOrder, "order_id")
+cdef Py_ssize_t STRATEGY = offset_of(SubmitOrder, "strategy")
+cdef Py_ssize_t INSTRUMENT = offset_of(SubmitOrder, "instrument")
+cdef Py_ssize_t SIDE = offset_of(SubmitOrder, "side")
+cdef Py_ssize_t SIZE = offset_of(SubmitOrder, "size")
+cdef Py_ssize_t ORDER_TYPE = offset_of(SubmitOrder, "order_type")
+cdef Py_ssize_t LIMIT_PRICE = offset_of(SubmitOrder, "limit_price")
+cdef Py_ssize_t STOP_PRICE = offset_of(SubmitOrder, "stop_price")
+cdef Py_ssize_t SIGNAL_PRICE = offset_of(SubmitOrder, "signal_price")
 
 
 cdef class OpenOrder:
@@ -23,33 +36,36 @@ cdef class OpenOrder:
     """
 
     def __init__(self, msg):
-        self.order_id = msg.order_id
-        self.strategy = msg.strategy
-        self.instrument = msg.instrument
-        self.side = msg.side
-        self.is_buy = msg.side == BUY
-        self.order_type = msg.order_type
-        self.limit_price = msg.limit_price
-        self.stop_price = msg.stop_price
-        self.signal_price = msg.signal_price
-        self.ts = msg.ts
-        self.size = msg.size
-        self.remaining = msg.size
+        if type(msg) is not SubmitOrder:  # a subclass: its fields may sit elsewhere
+            msg = SubmitOrder(msg.ts, msg.order_id, msg.strategy, msg.instrument, msg.side, msg.size,
+                              msg.order_type, msg.limit_price, msg.stop_price, msg.signal_price)
+        self.order_id = field(msg, ORDER_ID)
+        self.strategy = field(msg, STRATEGY)
+        self.instrument = field(msg, INSTRUMENT)
+        self.side = field(msg, SIDE)
+        self.is_buy = self.side == BUY
+        self.order_type = field(msg, ORDER_TYPE)
+        self.limit_price = field(msg, LIMIT_PRICE)
+        self.stop_price = field(msg, STOP_PRICE)
+        self.signal_price = field(msg, SIGNAL_PRICE)
+        self.ts = field(msg, TS)
+        self.size = field(msg, SIZE)
+        self.remaining = self.size
         self.triggered = False
         self.invalid = invalid_reason(msg)
-        if msg.order_type == LIMIT:
-            self.created_price = msg.limit_price
-        elif msg.order_type in (STOP, STOP_LIMIT):
-            self.created_price = msg.stop_price
+        if self.order_type == LIMIT:
+            self.created_price = self.limit_price
+        elif self.order_type == STOP or self.order_type == STOP_LIMIT:
+            self.created_price = self.stop_price
         else:
-            self.created_price = msg.signal_price
+            self.created_price = self.signal_price
 
     @property
     def signed_remaining(self):
         return self.remaining if self.is_buy else -self.remaining
 
 
-def invalid_reason(msg):
+cpdef invalid_reason(msg):
     """Why an order cannot be taken at all, or None. Checked before any cash check."""
     size = msg.size
     if not (size > 0 and size != float("inf")):
@@ -70,7 +86,7 @@ def invalid_reason(msg):
     return f"invalid order: unknown order type {kind!r}"
 
 
-def _price_reason(name, value):
+cdef _price_reason(name, value):
     if value is None or not value > 0 or value == float("inf"):
         return f"invalid order: {name} must be a finite price > 0, got {value!r}"
     return None
