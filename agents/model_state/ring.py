@@ -12,6 +12,8 @@ view in time order and an append is O(1) amortized whatever the history.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 DEFAULT_BLOCK = 256
@@ -43,12 +45,20 @@ class RingBuffer:
     def flush(self) -> None:
         """Copy the pending values into the array (keeps the pending list object)."""
         pending = self.pending
-        k = len(pending)
+        if pending:
+            self.extend(pending)
+            pending.clear()
+
+    def extend(self, values: Sequence[float] | np.ndarray) -> None:
+        """Copy ``values`` in after the pending ones (flush first); a compiled caller's own block, as an array."""
+        if self.pending and values is not self.pending:
+            self.flush()
+        k = len(values)
         if not k:
             return
         cap = self.capacity
         if k > cap:
-            del pending[: k - cap]
+            values = values[k - cap:]
             k = cap
         arr = self._arr
         end = self._end
@@ -57,10 +67,9 @@ class RingBuffer:
             keep = min(held, cap - k)
             arr[:keep] = arr[end - keep : end]  # numpy copies overlapping slices correctly
             end = keep
-        arr[end : end + k] = pending
+        arr[end : end + k] = values
         self._end = end + k
         self._held = min(held + k, cap)
-        pending.clear()
 
     def __len__(self) -> int:
         return min(self._held + len(self.pending), self.capacity)

@@ -9,8 +9,10 @@ cdef extern from *:
 
 
 cdef class Source:
-    cdef public object history
-    cdef list _pending
+    cdef object _history
+    cdef object _buffer  # this series' values not yet in the history: a float64 array of ``block``
+    cdef double[::1] _held
+    cdef Py_ssize_t _n
     cdef Py_ssize_t _block
     cdef public double last
     cdef public long long count
@@ -24,6 +26,7 @@ cdef class Source:
     cdef public Source squares
 
     cdef int _alloc(self, Py_ssize_t capacity) except -1
+    cdef int _drain(self) except -1
     cpdef push(self, double x)
     cdef double window_mean(self, Py_ssize_t period)
     cpdef double mean(self, Py_ssize_t period)
