@@ -78,7 +78,6 @@ cdef class BarPath:
         cdef InstrumentOrders book
         cdef Position pos
         cdef double cash, equity
-        cdef long long ts
         cdef bint exact = type(bar) is Bar
         instrument = field(bar, BAR_INSTRUMENT) if exact else bar.instrument
         found = self._books.get(instrument)
@@ -99,9 +98,9 @@ cdef class BarPath:
                 if pos.size:
                     pos.last = field(bar, BAR_CLOSE) if exact else bar.close
             equity = account.equity()
-        ts = field(bar, BAR_TS) if exact else bar.ts
+        ts = field(bar, BAR_TS) if exact else int(bar.ts)  # the bar's own int: no conversion, no new object
         stamps = self._stamps
-        if stamps and <long long> stamps[-1] == ts:  # several instruments at one timestamp: the last mark wins
+        if stamps and stamps[-1] == ts:  # several instruments at one timestamp: the last mark wins
             self._cashes[-1] = cash
             self._equities[-1] = equity
         else:

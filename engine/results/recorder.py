@@ -39,13 +39,12 @@ ORDER_COLUMNS = [
 class EquityCurve(MarkBuffer):
     """Equity per timestamp, streamed to CSV in chunks; tracks drawdown and daily closes on the way.
 
-    Marks are held as Python lists until a chunk is written (``extend`` is
+    Marks are held in arrays until a chunk is written (``extend`` is
     compiled: :class:`~engine.results.book.MarkBuffer`): the broker's blocks
     are small when orders are frequent (it publishes pending marks before
-    every order event), and turning each block into numpy arrays on arrival
-    cost ~8 us a block, a fifth of a busy backtest. The arrays are built once
-    a chunk. The chunk's text is the ``output``'s work (a private inline one
-    if none is given); the figures are computed here.
+    every order event), so numpy per block (~8 us a block) was a fifth of a
+    busy backtest. The chunk's text is the ``output``'s work (a private
+    inline one if none is given); the figures are computed here.
     """
 
     def __init__(self, path: Path, output: Output | None = None) -> None:
@@ -67,13 +66,10 @@ class EquityCurve(MarkBuffer):
 
     def flush(self, keep_last: bool = False) -> None:
         """Write the rows held; ``keep_last`` holds back the newest, which a later mark of its timestamp may replace."""
-        n = len(self.stamps) - (1 if keep_last else 0)
+        n = self.held - (1 if keep_last else 0)
         if n <= 0:
             return
-        ts = np.fromiter(self.stamps, dtype=np.int64, count=n)  # fromiter: ~25% cheaper than np.array(list)
-        cash = np.fromiter(self.cashes, dtype=np.float64, count=n)
-        equity = np.fromiter(self.equities, dtype=np.float64, count=n)
-        del self.stamps[:n], self.cashes[:n], self.equities[:n]
+        ts, cash, equity = self.take(n)
         self._checked = max(0, self._checked - n)
         self.unit = finest_units(self.unit, ts)
         self._output.marks(self._path, self.unit, ts, cash, equity)
@@ -97,10 +93,10 @@ class EquityCurve(MarkBuffer):
     def raise_unit(self, ts: np.ndarray) -> int:
         """Raise the run's resolution for ``ts`` and the marks held; returns it (fills and orders share it)."""
         unit = finest_units(self.unit, ts)
-        held = self.stamps
-        if unit < 2 and len(held) > self._checked:  # only the marks not looked at yet: the unit never falls
-            unit = finest_units(unit, np.array(held[self._checked:], dtype=np.int64))
-        self._checked = len(held)
+        held = self.held
+        if unit < 2 and held > self._checked:  # only the marks not looked at yet: the unit never falls
+            unit = finest_units(unit, self.ts_array[self._checked:held])
+        self._checked = held
         self.unit = unit
         return unit
 
