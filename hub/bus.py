@@ -159,7 +159,12 @@ class Bus:
         self._publisher_of: dict[aiopubsub.Key, Publisher] = {}  # one per key ever published, for the bus's life
         self._publishers: dict[aiopubsub.Key, Callable[[Any], None]] = {}  # their bound ``deliver``, same life
         self._live: list[Publisher] = []  # the publishers resolved since the last change
-        self.publish: Callable[[aiopubsub.Key, Any], None] = Publish(self._publisher_of, self._publisher_object).publish
+        compiled = Publish(self._publisher_of, self._publisher_object)
+        self.publish: Callable[[aiopubsub.Key, Any], None] = compiled.publish
+        # ``reaches(key)``: True when publishing ``key`` now would call anything (a handler, an observer, an
+        # inbox), for hot paths that can skip building a message nobody would get (the broker's per-fill
+        # AccountState in a backtest). The answer holds until the next subscription change.
+        self.reaches: Callable[[aiopubsub.Key], bool] = compiled.reaches
 
     # ------------------------------------------------------------ publishing
 
@@ -177,15 +182,6 @@ class Bus:
             publisher = self._publisher_of[key] = Publisher(key, self._resolve)
             deliver = self._publishers[key] = publisher.deliver
         return deliver
-
-    def reaches(self, key: aiopubsub.Key) -> bool:
-        """True when publishing ``key`` now would call anything (a handler, an observer, an inbox).
-
-        For hot paths that can skip building a message nobody would get
-        (the broker's per-fill AccountState in a backtest). The answer holds
-        until the next subscription change.
-        """
-        return bool(self._publisher_object(key).current().entries)
 
     def running_handler(self) -> SubscriptionStats | None:
         """The subscription of the innermost handler call running on this bus now, or None.

@@ -245,13 +245,9 @@ cdef class Publisher:
             route = self._resolve(self.key)
         route.call(msg)
 
-    def current(self):
-        """The route a call would use now, resolved if stale."""
-        return self.route if self.route is not None else self._resolve(self.key)
-
 
 cdef class Publish:
-    """``bus.publish(key, msg)``, compiled: the key's :class:`Publisher` found by key, then its route.
+    """``bus.publish(key, msg)`` and ``bus.reaches(key)``, compiled: the key's :class:`Publisher` found by key, then its route.
 
     As a Python function the lookup and the extra frame cost ~800 CPU
     instructions a publish, as much as the delivery itself.
@@ -274,3 +270,14 @@ cdef class Publish:
         if route is None:
             route = publisher._resolve(publisher.key)
         route.call(msg)
+
+    def reaches(self, key):
+        """True when publishing ``key`` now would call anything (see ``Bus.reaches``)."""
+        found = self._publishers.get(key)
+        if found is None:
+            found = self._make(key)
+        cdef Publisher publisher = <Publisher> found
+        cdef Route route = publisher.route
+        if route is None:
+            route = publisher._resolve(publisher.key)
+        return len(route.entries) > 0
