@@ -52,7 +52,7 @@ def child_end_to_end(path: str) -> dict:
             "final_value": result.summary["final_value"], "peak_rss_mb": _peak_rss_mb()}
 
 
-def child_replay(path: str, repeats: int = 3) -> dict:
+def child_replay(path: str, repeats: int = 5) -> dict:
     """Parse once, then replay ``repeats`` times on fresh agents, each followed by the plain loop.
 
     The machine is shared: a single timing swings by a third. The best of
@@ -114,14 +114,14 @@ def main(argv: list[str] | None = None) -> None:
 
     path = ohlcv_file(args.bars)
     replay = _run_child("replay", path)
-    runs = [_run_child("e2e", path) for _ in range(2)]
+    runs = [_run_child("e2e", path) for _ in range(3)]
     e2e = {"seconds": min(r["seconds"] for r in runs), "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
     bars_per_s = replay["bars"] / replay["replay_s"]
     plain_per_s = replay["bars"] / replay["plain_s"]
     ratio = replay["replay_s"] / replay["plain_s"]
     print(f"\n== backtest: sma_cross 10/30 on {replay['bars']:,} seeded minute bars (full agent pipeline)")
     print(f"  (best of {len(replay['replay_runs'])} interleaved runs each: replay {_runs(replay['replay_runs'])} s, "
-          f"plain loop {_runs(replay['plain_runs'])} s; end to end best of 2)")
+          f"plain loop {_runs(replay['plain_runs'])} s; end to end best of {len(runs)})")
     print(f"  replay from loaded data  {bars_per_s:12,.0f} bars/s   target >= {TARGETS['bars_per_s']:,}  {_verdict(bars_per_s >= TARGETS['bars_per_s'])}")
     print(f"  plain-Python loop        {plain_per_s:12,.0f} bars/s   engine/plain time ratio {ratio:.1f}x  target <= {TARGETS['plain_ratio']}x  {_verdict(ratio <= TARGETS['plain_ratio'])}")
     print(f"  trades agree             engine fills {replay['engine_fills']:,} vs plain loop {replay['plain_trades']:,}; "
