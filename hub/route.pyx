@@ -43,8 +43,6 @@ cdef class Running:
     call with the highest ``seq`` is the innermost.
     """
 
-    cdef public object current
-    cdef public unsigned long long seq
 
     def __init__(self):
         self.current = None
@@ -71,17 +69,6 @@ cdef class Route:
     (observer, inbox) is called with ``(key, msg)``, a handler with ``msg``.
     """
 
-    cdef public long long n
-    cdef public long long due  # the next call to time, with a monitor
-    cdef public object bus
-    cdef public object key
-    cdef public tuple entries
-    cdef tuple _calls
-    cdef tuple _stats
-    cdef tuple _raw
-    cdef Py_ssize_t _size
-    cdef bint _sampled
-    cdef Running _running
 
     def __init__(self, bus, key, tuple entries, Running running, bint sampled, long long every):
         self.n = 0
@@ -229,9 +216,6 @@ cdef class Publisher:
     ``resolve(key)``, which sets ``route``.
     """
 
-    cdef public Route route
-    cdef public object key
-    cdef object _resolve
 
     def __init__(self, key, resolve):
         self.route = None
@@ -240,10 +224,14 @@ cdef class Publisher:
 
     def deliver(self, msg):
         """Publish ``msg`` on this publisher's key."""
+        self.live().call(msg)
+
+    cdef Route live(self):
+        """The route a call takes now: resolved again if stale."""
         cdef Route route = self.route
         if route is None:
             route = self._resolve(self.key)
-        route.call(msg)
+        return route
 
 
 cdef class Publish:
@@ -253,8 +241,6 @@ cdef class Publish:
     instructions a publish, as much as the delivery itself.
     """
 
-    cdef dict _publishers
-    cdef object _make
 
     def __init__(self, dict publishers, make):
         self._publishers = publishers
@@ -262,22 +248,14 @@ cdef class Publish:
 
     def publish(self, key, msg):
         """Publish ``msg`` on ``key``."""
-        found = self._publishers.get(key)
-        if found is None:
-            found = self._make(key)
-        cdef Publisher publisher = <Publisher> found
-        cdef Route route = publisher.route
-        if route is None:
-            route = publisher._resolve(publisher.key)
-        route.call(msg)
+        self.route_of(key).call(msg)
 
     def reaches(self, key):
         """True when publishing ``key`` now would call anything (see ``Bus.reaches``)."""
+        return len(self.route_of(key).entries) > 0
+
+    cdef Route route_of(self, key):
         found = self._publishers.get(key)
         if found is None:
             found = self._make(key)
-        cdef Publisher publisher = <Publisher> found
-        cdef Route route = publisher.route
-        if route is None:
-            route = publisher._resolve(publisher.key)
-        return len(route.entries) > 0
+        return (<Publisher> found).live()
