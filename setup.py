@@ -18,6 +18,7 @@ EXTENSIONS = [
     Extension("agents.broker.bar_path", ["agents/broker/bar_path.pyx"]),
     Extension("agents.host_path", ["agents/host_path.pyx"]),
     Extension("metrics.arrivals", ["metrics/arrivals.pyx"]),
+    Extension("metrics.stall_poll", ["metrics/stall_poll.pyx"]),
     Extension("engine.results.book", ["engine/results/book.pyx"]),
 ]
 
