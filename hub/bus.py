@@ -64,7 +64,6 @@ the per-delivery loop before them ~2,060 (2,410) and ~800 (1,040).
 from __future__ import annotations
 
 import asyncio
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -78,7 +77,6 @@ from hub.messages import AgentError
 from hub.route import Publish, Publisher, Route, Running, innermost
 
 Handler = Callable[[Any], None]
-_perf = time.perf_counter
 
 
 class SubscriptionStats:
@@ -154,7 +152,6 @@ class Bus:
         # What each guarded callback registered with aiopubsub stands for: (handler, stats, skips Hub notices).
         self._entries: dict[Callable[[Any, Any], None], tuple[Handler, SubscriptionStats, bool]] = {}
         self._observer_stats = SubscriptionStats("observer", "raw callbacks", K.ALL)
-        self._perf = _perf  # the routes' clock for timed calls
         self.running = Running()  # the handler call running now: for a watchdog on another thread
         self._publisher_of: dict[aiopubsub.Key, Publisher] = {}  # one per key ever published, for the bus's life
         self._publishers: dict[aiopubsub.Key, Callable[[Any], None]] = {}  # their bound ``deliver``, same life

@@ -24,6 +24,8 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_XDECREF
 from cpython.tuple cimport PyTuple_GET_ITEM
 
+from time import perf_counter as perf
+
 cdef extern from "Python.h":
     # NULL with an exception set when the callable raised: tested by hand, because a Cython
     # try/except saves and restores the thread's exception state on entry (~120 instructions a bar).
@@ -157,7 +159,6 @@ cdef class Route:
         assert monitor is not None
         self.due += self.bus._every
         done = monitor.handler_done
-        perf = self.bus._perf
         key = self.key
         running = self._running
         previous, previous_seq = running.current, running.seq

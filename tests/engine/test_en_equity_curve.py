@@ -69,3 +69,11 @@ def test_resolution_rises_with_a_finer_timestamp_in_any_block(tmp_path):
     curve.close()
     assert curve.unit == 1
     assert _rows(tmp_path / "equity.csv")[0].startswith("1970-01-01T00:00:00,")
+
+
+def test_a_block_of_marks_with_unequal_columns_is_refused_and_nothing_is_held(tmp_path):
+    curve = EquityCurve(tmp_path / "equity.csv")
+    with pytest.raises(ValueError, match="as many cash and equity values as stamps"):
+        curve.extend((1, 2), (1.0,), (1.0, 2.0))
+    assert curve.held == 0
+    curve.close()
