@@ -10,7 +10,7 @@ from setuptools import Extension, setup
 EXTENSIONS = [
     Extension("hub.fields", ["hub/fields.pyx"]),
     Extension("hub.route", ["hub/route.pyx"]),
-    Extension("agents.market_data.bar_batch", ["agents/market_data/bar_batch.pyx"]),
+    Extension("engine.data.bar_batch", ["engine/data/bar_batch.pyx"]),
     Extension("agents.model_state.source", ["agents/model_state/source.pyx"]),
     Extension("agents.model_state.kernel", ["agents/model_state/kernel.pyx"]),
     Extension("agents.broker.account", ["agents/broker/account.pyx"]),

@@ -42,7 +42,7 @@ def _peak_rss_mb() -> float:
 
 
 def child_end_to_end(path: str) -> dict:
-    from engine.backtest import run_backtest
+    from engine.backtest.driver import run_backtest
 
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
@@ -59,10 +59,10 @@ def child_replay(path: str, repeats: int = 5) -> dict:
     several runs of each, interleaved so both see the same conditions, is
     the figure least disturbed by other work (timeit's rule).
     """
-    from agents.market_data import open_stream
     from benchmarks.plain_loop import crossover_loop
-    from engine.backtest import run_pipeline
-    from engine.logs import configure_logging
+    from engine.backtest.driver import run_pipeline
+    from engine.data import open_stream
+    from engine.runtime.logs import configure_logging
 
     configure_logging("warning")
     t0 = time.perf_counter()

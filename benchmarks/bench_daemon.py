@@ -25,10 +25,10 @@ import time
 from typing import Any
 
 from engine.config import BrokerSettings, Config, DaemonConfig, StrategyConfig
-from engine.daemon import Daemon
-from engine.logs import configure_logging
-from engine.loops import uvloop_loop
-from engine.status import percentile
+from engine.daemon.daemon import Daemon
+from engine.daemon.status import percentile
+from engine.runtime.logs import configure_logging
+from engine.runtime.loops import uvloop_loop
 from hub import keys as K
 from strategies.api import Strategy
 

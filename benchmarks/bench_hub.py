@@ -35,7 +35,7 @@ class _Agent:
 
 
 def _bus(handlers: int, monitored: bool):
-    from engine.logs import configure_logging
+    from engine.runtime.logs import configure_logging
     from hub import keys as K
     from hub.bus import Bus, Monitor
 

@@ -95,10 +95,10 @@ def child(path: str, statsd: str | None, limit: int | None = None, stretch: floa
 
     ``stretch`` multiplies every real-time cadence of the metrics (for runs under valgrind).
     """
-    from agents.market_data import open_stream
-    from engine.backtest import run_pipeline
-    from engine.logs import configure_logging
-    from engine.metrics_wiring import metrics_for
+    from engine.backtest.driver import run_pipeline
+    from engine.data import open_stream
+    from engine.runtime.health import metrics_for
+    from engine.runtime.logs import configure_logging
 
     configure_logging("warning")
     bars = list(open_stream([path], format="ohlcv"))[:limit]

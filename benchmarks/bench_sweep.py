@@ -40,7 +40,7 @@ def sweep_config(files: list[Path], sets: int, workers: int, out: Path, cache: P
 
 def one_parse_seconds(path: Path) -> float:
     """What one backtest pays to parse its file when nothing is cached (best of 3)."""
-    from agents.market_data import load_columns
+    from engine.data import load_columns
 
     best = float("inf")
     for _ in range(3):

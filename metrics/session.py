@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import logwood
 from aiodebug import monitor_loop_lag
@@ -24,11 +24,21 @@ from metrics.client import LoopSafeStatsClient
 from metrics.handler_monitor import SampledHandlerMonitor
 from metrics.reporter import Reporter
 from metrics.settings import MetricsSettings
-from metrics.ticker import LoopTicker
 from metrics.trading import TradingProbe
 from metrics.watchdog import StallWatchdog
 
 DilationOf = Callable[[asyncio.AbstractEventLoop], "float | None"]
+
+
+class Ticker(Protocol):
+    """Calls ``on_tick(posted_at)`` on the running loop's thread every ``interval`` real seconds, from ``start()``
+    (inside the loop) until ``stop()``: the engine's :class:`engine.runtime.ticker.RealTimeTicker`."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+TickerFactory = Callable[..., Ticker]  # (interval_s, on_tick, name=...) -> Ticker
 
 
 def time_dilation(loop: asyncio.AbstractEventLoop) -> float | None:
@@ -36,7 +46,7 @@ def time_dilation(loop: asyncio.AbstractEventLoop) -> float | None:
 
     ``None`` means virtual time (the clock jumps to the next timer when idle):
     there is no lag to measure, and a periodic timer would fire back to back.
-    This default knows no virtual loop; ``engine.metrics_wiring`` passes one that does.
+    This default knows no virtual loop; ``engine.runtime.health`` passes one that does.
     """
     return float(getattr(loop, "time_dilation", 1.0))
 
@@ -54,7 +64,8 @@ class _LoopLagTimer:
 
 
 class MetricsSession:
-    def __init__(self, settings: MetricsSettings, dilation_of: DilationOf = time_dilation) -> None:
+    def __init__(self, settings: MetricsSettings, ticker: TickerFactory, dilation_of: DilationOf = time_dilation) -> None:
+        """``ticker`` makes the real-time ticker that flushes (the engine injects its one ticker type)."""
         address = resolve(settings.address)  # before anything opens: a bad address leaves nothing behind
         self.settings = settings
         self._dilation_of = dilation_of
@@ -66,7 +77,7 @@ class MetricsSession:
             settings.slow_callback_s, on_slow=self._slow_handler, on_hang=self._hung_handler,
             hang_after_s=settings.hang_after_s,
         )
-        self._ticker = LoopTicker(settings.flush_interval_s, self._periodic_flush)
+        self._ticker = ticker(settings.flush_interval_s, self._periodic_flush, name="metrics-flush")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unregister_slow_callbacks: Callable[[], None] | None = None
         self._closed = False
@@ -101,7 +112,7 @@ class MetricsSession:
 
     def _watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._ticker.start(loop)
+        self._ticker.start()
         threshold = self.settings.slow_callback_s
         self._unregister_slow_callbacks = slow_callbacks.register(threshold, self._slow_callback)
         installed = slow_callbacks.installed_threshold()
@@ -114,7 +125,7 @@ class MetricsSession:
         interval = self.settings.loop_lag_interval_s * dilation  # its sleep is in loop time
         monitor_loop_lag.enable(_LoopLagTimer(self.client, loop, self._dilation_of), interval=interval, loop=loop)
 
-    def _periodic_flush(self) -> None:
+    def _periodic_flush(self, posted_at: float) -> None:
         """On the loop's thread, every flush interval of real time."""
         if not self._closed:
             self.reporter.flush()

@@ -34,7 +34,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from hub import children
+from engine.runtime import children
 
 from .sender import Sender
 from .writer import Files, WriteError, describe, serve

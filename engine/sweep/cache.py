@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.run_id import file_digest
+from engine.backtest.run_id import file_digest
 from hub.messages import Bar
 
 CACHE_VERSION = 2
@@ -117,7 +117,7 @@ class Columns:
 @dataclass(frozen=True)
 class Loaded:
     columns: Columns
-    digest: str  # sha256 of the file, as engine.run_id.file_digest computes it
+    digest: str  # sha256 of the file, as engine.backtest.run_id.file_digest computes it
     source: str  # "memo", "disk" or "parsed"
     seconds: float  # time to get the columns (hash + read or parse)
 
@@ -126,7 +126,7 @@ def parser_fingerprint() -> str:
     """A hash of the parser's source files: a new parser version invalidates every entry."""
     digest = hashlib.sha256(f"engine.sweep.cache v{CACHE_VERSION}".encode())
     try:
-        import agents.market_data as market_data
+        import engine.data as market_data
     except ImportError:  # pragma: no cover - the parser is part of the project
         return digest.hexdigest()
     for root in sorted(market_data.__path__):
@@ -138,7 +138,7 @@ def parser_fingerprint() -> str:
 
 def parse_with_market_data(path: Path, options: ParseOptions) -> Columns:
     """Parse with the project's parser, the same one ``python -m engine backtest`` streams from."""
-    from agents.market_data import load_columns
+    from engine.data import load_columns
 
     parsed, report = load_columns(str(path), **options.kwargs())
     return columns_from(parsed, report.skipped, len(report.filtered))

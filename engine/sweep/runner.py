@@ -81,7 +81,7 @@ def sweep_id(config: Config, grid: dict[str, list[Any]], files: Sequence[Path]) 
 
 def plan_sweep(config: Config) -> SweepPlan:
     """Check the settings and list the cells: every data file x every parameter set of the grid."""
-    from engine.backtest import with_sample_data
+    from engine.backtest.driver import with_sample_data
     from strategies import load_strategy
 
     config = with_sample_data(config)
@@ -139,7 +139,7 @@ def make_executor(plan: SweepPlan, factory: RunnerFactory = CellRunner) -> tuple
 def run_sweep(config: Config, factory: RunnerFactory = CellRunner, executor: Executor | None = None,
               progress_stream: Any = None) -> SweepResult:
     """Run every cell, then write ``sweep.csv``, ``sweep.parquet`` and, for two-key grids, ``heatmap.png``."""
-    from engine.logs import configure_logging
+    from engine.runtime.logs import configure_logging
     from engine.sweep.progress import Progress
 
     configure_logging(config.log_level)

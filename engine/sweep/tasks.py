@@ -82,7 +82,7 @@ class CellRunner:
     """Runs cells in one worker: shares the worker's ColumnStore, writes runs to a scratch directory."""
 
     def __init__(self, job: SweepJob, store: ColumnStore) -> None:
-        from engine.logs import configure_logging
+        from engine.runtime.logs import configure_logging
 
         configure_logging(job.config.log_level)
         self.job = job
@@ -109,8 +109,9 @@ class CellRunner:
         return self._scratch
 
     def __call__(self, cell: Cell) -> dict[str, Any]:
-        from engine.backtest import run_pipeline, staging_dir
-        from engine.run_id import make_run_id
+        from engine.backtest.driver import run_pipeline
+        from engine.backtest.run_id import make_run_id
+        from engine.backtest.staging import staging_dir
         from hub import keys as K
 
         t0 = time.perf_counter()

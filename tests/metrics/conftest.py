@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from statsd_server import StatsdDaemon, UdpReceiver, why_no_daemon
 
+from engine.runtime.ticker import RealTimeTicker
 from metrics.session import MetricsSession
 from metrics.settings import MetricsSettings
+from tests.metrics.statsd_server import StatsdDaemon, UdpReceiver, why_no_daemon
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def session_factory(udp_receiver: UdpReceiver) -> Iterator[object]:
     sessions: list[MetricsSession] = []
 
     def make(**settings: object) -> MetricsSession:
-        session = MetricsSession(MetricsSettings(address=udp_receiver.address, **settings))
+        session = MetricsSession(MetricsSettings(address=udp_receiver.address, **settings), ticker=RealTimeTicker)
         sessions.append(session)
         return session
 

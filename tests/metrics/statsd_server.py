@@ -16,7 +16,9 @@ import subprocess
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT as REPO_ROOT
+
+ROOT = REPO_ROOT
 STATS_JS = ROOT / "tools" / "statsd" / "node_modules" / "statsd" / "stats.js"
 
 

@@ -1,0 +1,283 @@
+"""The long-lived daemon: the backtest's agents on a live feed or a replay, observable, stoppable, durable.
+
+Two buses, one boundary:
+
+* **ingress** -- the feed (or the replay source) publishes trades, quotes and
+  bars here; the bar builder turns trades into bars here. Nothing slow lives
+  on it, so reading the socket never waits for a strategy.
+* **main** -- the same agents ``build_pipeline`` wires for a backtest
+  (broker, model state, strategy host), in the same order, with the journal
+  attached before them and the results recorder and status collector after.
+
+Bars and quotes cross from ingress to main through one bounded inbox drained
+by one task: when the strategy lags, market data is conflated (latest per
+instrument and type, counted and logged); orders and fills live on the main
+bus, delivered synchronously, and are never dropped.
+
+Stop (SIGTERM, SIGINT, ``POST /stop``, end of a replay): stop the source,
+drain the inbox, flush the bar builder (replay end only), publish
+``EndOfData``, journal a :class:`~engine.daemon.journal.Snapshot` and fsync, write
+``status.json``, close the control server -- within ``stop_timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import logwood
+import msgspec
+
+from agents.bar_builder import BarBuilderAgent
+from agents.live_feed import Backoff, LiveFeedAgent
+from engine.config import Config
+from engine.daemon.control import ControlServer, parse_listen
+from engine.daemon.journal import Journal, OpenOrderState, SessionStart, Snapshot
+from engine.daemon.recovery import Recovered, recover
+from engine.daemon.replay_source import ReplaySource, replay_events
+from engine.daemon.restore import restore_books
+from engine.daemon.status import StatusCollector
+from engine.pipeline import Pipeline, build_pipeline
+from engine.results.recorder import Recorder
+from engine.runtime.clocks import LiveClock, LoopClock
+from engine.runtime.ticker import within_real_seconds
+from hub import keys as K
+from hub.bus import Bus, Monitor
+from hub.messages import Bar, EndOfData, PositionState, SubmitOrder
+
+STATUS_FILE = "status.json"
+
+
+def conflate_by_instrument(key: Any, msg: Any) -> Any:
+    """Market data keeps only the latest per (type, instrument) when the inbox is full."""
+    return (key, msg.instrument)
+
+
+@dataclass
+class DaemonResult:
+    exit_code: int
+    reason: str
+    status: dict[str, Any]
+
+
+class Daemon:
+    def __init__(self, config: Config, out_dir: str | Path | None = None, monitor: Monitor | None = None,
+                 on_bus: Any = None, on_ingress_bus: Any = None) -> None:
+        """``on_bus(bus)`` sees the main bus; ``on_ingress_bus(bus)`` the feed side (metrics: its inbox depth)."""
+        settings = config.daemon
+        if bool(settings.feed) == bool(settings.replay):
+            raise ValueError("run needs exactly one input: --feed tcp://HOST:PORT or --replay PATH ...")
+        self.config = config
+        self.settings = settings
+        self.mode = "live" if settings.feed else "replay"
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.monitor = monitor
+        self.on_bus = on_bus
+        self.on_ingress_bus = on_ingress_bus
+        self._log = logwood.get_logger("daemon")
+        self._stop: asyncio.Event | None = None
+        self.stop_reason = ""
+        self.recovered: Recovered | None = None
+        # built in run(), inside the loop
+        self.bus: Bus
+        self.ingress: Bus
+        self.pipeline: Pipeline
+        self.collector: StatusCollector
+        self.journal: Journal | None = None
+        self.feed: LiveFeedAgent | None = None
+        self.replay: ReplaySource | None = None
+        self.bar_builder: BarBuilderAgent
+        self.recorder: Recorder | None = None
+        self.control: ControlServer | None = None
+        self.final_status: dict[str, Any] = {}
+
+    # ------------------------------------------------------------ control
+
+    def request_stop(self, reason: str) -> None:
+        """Ask for a graceful stop (signal handler, control API, tests); the first reason wins."""
+        if not self.stop_reason:
+            self.stop_reason = reason
+            self._log.warning("Stopping: %s", reason)
+        if self._stop is not None:
+            self._stop.set()
+
+    # ------------------------------------------------------------ wiring
+
+    def _wire(self) -> None:
+        settings = self.settings
+        clock = LiveClock() if self.mode == "live" else LoopClock()
+        self.clock = clock
+        self.bus = bus = Bus(clock=clock, monitor=self.monitor)
+        self.ingress = ingress = Bus(clock=clock)
+        if settings.journal:
+            self.recovered = recover(settings.journal)
+            self.journal = Journal(bus, settings.journal, fsync_every=settings.fsync_every,
+                                   fsync_interval=settings.fsync_interval_ms / 1000.0)
+            self.journal.attach()  # first: written before anyone acts on it
+        self.pipeline = build_pipeline(bus, clock, self.config, marks_every=1)  # status and gauges follow every bar
+        if self.out_dir is not None:
+            self.recorder = Recorder(bus, self.out_dir)
+            self.recorder.attach()
+        self.collector = collector = StatusCollector(bus, clock, self.mode)
+        collector.attach()
+        collector.watched.append(ingress)
+        ingress.subscribe(collector.name, K.TRADE, collector.on_market)
+
+        self.bar_builder = BarBuilderAgent(ingress, clock, settings.bar_interval, grace=settings.bar_grace)
+        self.bar_builder.attach()
+        forward = bus.publish
+
+        def to_pipeline(msg: Any) -> None:
+            forward(K.BAR if type(msg) is Bar else K.QUOTE, msg)
+
+        ingress.subscribe_queue("pipeline", [K.BAR, K.QUOTE], to_pipeline, maxsize=settings.queue_size,
+                                conflate=conflate_by_instrument)
+        if self.mode == "live":
+            backoff = Backoff(base=settings.backoff_base, cap=max(settings.backoff_cap, settings.backoff_base),
+                              seed=settings.backoff_seed)
+            self.feed = LiveFeedAgent(ingress, clock, settings.feed or "", backoff=backoff)
+            collector.sources["feed"] = lambda: {**self.feed.stats.as_dict(), "url": self.feed.url,  # type: ignore[union-attr]
+                                                 "backoff_history": list(self.feed.backoff.history)[-10:]}  # type: ignore[union-attr]
+        else:
+            assert isinstance(clock, LoopClock)
+            self.replay = ReplaySource(ingress, clock, replay_events(
+                settings.replay, format=self.config.data.format, skip_bad=self.config.data.skip_bad))
+            collector.sources["replay"] = lambda: {"published": self.replay.published,  # type: ignore[union-attr]
+                                                   "time_dilation": settings.time_dilation}
+        if self.journal is not None:
+            collector.sources["journal"] = self.journal.status
+        collector.sources["bars_built"] = lambda: {"bars": self.bar_builder.bars, "late": self.bar_builder.late}
+        if self.recovered is not None and not self.recovered.empty:
+            restore_books(self.pipeline, self.recovered)
+            positions = {i: {"size": p.size, "avg_price": p.price, "last_price": p.last, "realized_pnl": p.realized}
+                         for i, p in self.recovered.positions.items()}
+            collector.restore(self.recovered.cash, positions,
+                              {oid: o.order.instrument for oid, o in self.recovered.open_orders.items()})
+            collector.sources["recovered"] = self.recovered.summary
+            self._log.warning("Recovered from journal: %s", json.dumps(self.recovered.summary()))
+        if self.on_bus is not None:
+            self.on_bus(bus)
+        if self.on_ingress_bus is not None:
+            self.on_ingress_bus(self.ingress)
+
+    # ------------------------------------------------------------ running
+
+    async def run(self) -> DaemonResult:
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if self.stop_reason:
+            self._stop.set()
+        self._wire()
+        signals = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self.request_stop, sig.name)
+                signals.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
+                pass
+        source: asyncio.Task[Any] | None = None
+        exit_code = 0
+        try:
+            if self.settings.control:
+                host, port = parse_listen(self.settings.control)
+                self.control = ControlServer(self.collector.snapshot, self.request_stop, host, port,
+                                             token=self.settings.control_token)
+                await self.control.start()
+            if self.journal is not None:
+                self.journal.append(SessionStart(
+                    ts=self.clock(), mode=self.mode, strategy=self.config.strategy.name, cash=self.config.broker.cash,
+                    params=dict(self.config.strategy.params), recovered=bool(self.recovered and not self.recovered.empty)))
+            for agent in self.pipeline.agents:
+                agent.start()
+            self.collector.start()
+            self.ingress.start()
+            if self.feed is not None:
+                self.feed.start()
+            else:
+                assert self.replay is not None
+                resume = self.recovered.last_ts if self.recovered and not self.recovered.empty else None
+                source = loop.create_task(self.replay.run(after_ts=resume), name="replay")
+            stopper = loop.create_task(self._stop.wait())
+            waiting = {stopper} if source is None else {stopper, source}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if source is not None and source in done and not self.stop_reason:
+                source.result()  # a failing replay raises here
+                self.stop_reason = "end of replay"
+            stopper.cancel()
+            try:
+                await within_real_seconds(self._shutdown(source), self.settings.stop_timeout)
+            except TimeoutError:
+                self._log.error("Graceful stop took longer than %.1f s: closing anyway", self.settings.stop_timeout)
+                exit_code = 1
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            await self._close_everything(source)
+        return DaemonResult(exit_code, self.stop_reason, self.final_status)
+
+    async def _shutdown(self, source: asyncio.Task[Any] | None) -> None:
+        """Graceful part: stop input, drain, end of data, snapshot. Bounded by stop_timeout."""
+        end_of_replay = self.stop_reason == "end of replay"
+        if self.feed is not None:
+            await self.feed.close()
+        if source is not None and not source.done():
+            source.cancel()
+        if end_of_replay:
+            self.bar_builder.flush()
+        else:
+            self.bar_builder.stop()
+        await self._drain_ingress()
+        self.collector.state = "stopping"
+        self.bus.publish(K.END_OF_DATA, EndOfData(ts=self.clock(), reason=self.stop_reason))
+        for agent in self.pipeline.agents:
+            agent.stop()
+        if self.journal is not None:
+            self.journal.append(self.books_snapshot())
+            await self.journal.flush()
+
+    async def _drain_ingress(self) -> None:
+        """Let the pipeline inbox empty (bounded by the real-time stop deadline around it)."""
+        while any(len(inbox) for inbox in self.ingress.inboxes):
+            await asyncio.sleep(0)
+
+    async def _close_everything(self, source: asyncio.Task[Any] | None) -> None:
+        """Always runs, also after a timeout: nothing is left open, the status file is written."""
+        if source is not None and not source.done():
+            source.cancel()
+        if self.feed is not None:
+            self.feed.stop()
+        await self.ingress.stop()
+        await self.collector.lag.stop()
+        self.collector.state = "stopped"
+        self.final_status = self.collector.snapshot()
+        self.final_status["stop_reason"] = self.stop_reason
+        if self.control is not None:
+            await self.control.close()
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.journal is not None:
+            self.journal.close()
+        target = self.out_dir or (Path(self.settings.journal) if self.settings.journal else None)
+        if target is not None:
+            target.mkdir(parents=True, exist_ok=True)
+            (target / STATUS_FILE).write_bytes(msgspec.json.format(msgspec.json.encode(self.final_status)) + b"\n")
+        self.bus.unsubscribe_all()
+        self.ingress.unsubscribe_all()
+
+    def books_snapshot(self) -> Snapshot:
+        broker = self.pipeline.broker
+        positions = tuple(PositionState(p.instrument, p.size, p.price, p.last, p.realized)
+                          for p in broker.account.positions.values())
+        open_orders = tuple(
+            OpenOrderState(order=SubmitOrder(ts=o.ts, order_id=o.order_id, strategy=o.strategy, instrument=o.instrument,
+                                             side=o.side, size=o.size, order_type=o.order_type,
+                                             limit_price=o.limit_price, stop_price=o.stop_price,
+                                             signal_price=o.signal_price),
+                           remaining=o.remaining)
+            for o in broker.open_orders())
+        return Snapshot(ts=self.clock(), cash=broker.cash, positions=positions, open_orders=open_orders,
+                        last_order_seq=self.pipeline.host.order_seq)

@@ -1,0 +1,370 @@
+"""Money through a real Bus: commissions, slippage, shorts and P&L, rejections with reasons, marking."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.broker import PER_SHARE, BrokerConfig, Commission, Slippage
+from hub import keys as K
+from hub.messages import BUY, LIMIT, MARKET, SELL, STOP, EndOfData
+from tests.agents.broker.support import Rig, bar
+
+
+def one_fill(config: BrokerConfig, side: str = BUY, size: float = 100, ohlc=(10.0, 10.5, 9.5, 10.2)):
+    rig = Rig(config)
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(side, size)
+    rig.bar(bar(1, *ohlc))
+    return rig, rig.rec.fills[0]
+
+
+# ---------------------------------------------------------------- commission
+
+
+@pytest.mark.parametrize(
+    ("commission", "fee"),
+    [
+        (Commission(0.001), 100 * 0.001 * 10.0),
+        (Commission(0.01, kind=PER_SHARE), 100 * 0.01),
+        (Commission(0.0001, minimum=5.0), 5.0),  # 0.10 computed, the minimum applies
+        (Commission(0.01, minimum=5.0), 100 * 0.01 * 10.0),  # 10 > minimum
+        (Commission(0.0, kind=PER_SHARE, minimum=1.0), 1.0),
+    ],
+)
+def test_commission_models(commission: Commission, fee: float) -> None:
+    rig, f = one_fill(BrokerConfig(cash=10_000.0, commission=commission))
+    assert f.commission == fee
+    assert f.cash == 10_000.0 - 100 * 10.0 - fee
+
+
+def test_commission_charged_on_sells_too_and_realized_pnl_is_gross() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0, commission=Commission(0.001)))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 100)
+    rig.bar(bar(1, 10, 10.5, 9.5, 10.2))
+    rig.submit(SELL, 100)
+    rig.bar(bar(2, 11, 11.5, 10.5, 11))
+    buy, sell = rig.rec.fills
+    assert sell.commission == pytest.approx(100 * 0.001 * 11)
+    assert sell.cash == pytest.approx(10_000 - 1000 - 1.0 + 1100 - 1.1)
+    assert rig.rec.accounts[-1].positions == ()  # only open positions are listed
+    pos = rig.broker.position("X")
+    assert (pos.size, pos.price, pos.realized) == (0, 0.0, pytest.approx(100.0))
+
+
+def test_marks_every_must_be_a_positive_integer() -> None:
+    for bad in (0, -1, 2.5, None):
+        with pytest.raises(ValueError, match="marks_every must be an integer >= 1"):
+            BrokerConfig(marks_every=bad)  # type: ignore[arg-type]
+
+
+def test_commission_validation() -> None:
+    with pytest.raises(ValueError):
+        Commission(0.1, kind="bogus")
+    with pytest.raises(ValueError):
+        Commission(-0.1)
+    with pytest.raises(ValueError):
+        Slippage(perc=-1)
+    with pytest.raises(ValueError):
+        BrokerConfig(volume_cap=0)
+
+
+# ---------------------------------------------------------------- slippage
+
+
+def test_percent_slippage_moves_against_the_trader() -> None:
+    _, f = one_fill(BrokerConfig(slippage=Slippage(perc=0.01)))
+    assert f.price == pytest.approx(10.1)
+    _, f = one_fill(BrokerConfig(slippage=Slippage(perc=0.01)), side=SELL)
+    assert f.price == pytest.approx(9.9)
+
+
+def test_slippage_is_capped_to_the_bar_range() -> None:
+    _, f = one_fill(BrokerConfig(slippage=Slippage(fixed=0.5)), ohlc=(10.0, 10.2, 9.9, 10.1))
+    assert f.price == 10.2
+    _, f = one_fill(BrokerConfig(slippage=Slippage(fixed=0.5)), side=SELL, ohlc=(10.0, 10.2, 9.9, 10.1))
+    assert f.price == 9.9
+
+
+def test_slippage_without_match_skips_the_bar() -> None:
+    rig = Rig(BrokerConfig(slippage=Slippage(fixed=0.5, match=False)))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 1)
+    rig.bar(bar(1, 10.0, 10.2, 9.9, 10.1))
+    assert rig.rec.fills == []
+    rig.bar(bar(2, 10.0, 10.6, 9.9, 10.1))
+    assert rig.rec.fills[0].price == 10.5
+
+
+def test_stop_slippage_applies_to_intrabar_trigger() -> None:
+    rig = Rig(BrokerConfig(slippage=Slippage(fixed=0.05)))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 1, STOP, stop=10.5)
+    rig.bar(bar(1, 10.1, 10.8, 10.0, 10.6))
+    assert rig.rec.fills[0].price == pytest.approx(10.55)
+
+
+def test_limit_intrabar_fill_is_never_slipped() -> None:
+    rig = Rig(BrokerConfig(slippage=Slippage(fixed=0.05)))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 1, LIMIT, limit=9.7)
+    rig.bar(bar(1, 9.9, 10.0, 9.5, 9.8))
+    assert rig.rec.fills[0].price == 9.7
+
+
+# ---------------------------------------------------------------- shorts and P&L
+
+
+def test_short_then_cover_realizes_pnl() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(SELL, 100)
+    rig.bar(bar(1, 10, 10.2, 8.8, 9))
+    short = rig.rec.fills[0]
+    assert (short.position, short.cash) == (-100, 11_000.0)
+    acct = rig.rec.accounts[-1]
+    assert acct.equity == 11_000.0 - 100 * 9  # the short is a liability marked at the close
+    assert acct.positions[0].avg_price == 10
+    rig.submit(BUY, 100)
+    rig.bar(bar(2, 9.5, 9.6, 9.4, 9.5))
+    cover = rig.rec.fills[1]
+    assert (cover.position, cover.cash) == (0, 10_050.0)
+    acct = rig.rec.accounts[-1]
+    assert acct.positions == () and acct.equity == 10_050.0
+    assert rig.broker.position("X").realized == 50.0
+
+
+def test_reversal_closes_then_opens_at_fill_price() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 100)
+    rig.bar(bar(1, 10, 10.2, 9.8, 10))
+    rig.submit(SELL, 300)
+    rig.bar(bar(2, 12, 12.2, 11.8, 12))
+    pos = rig.rec.accounts[-1].positions[0]
+    assert (pos.size, pos.avg_price, pos.realized_pnl) == (-200, 12, 200.0)
+    assert rig.rec.fills[-1].cash == 10_000 - 1000 + 3600
+
+
+def test_unrealized_pnl_and_average_price() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 100)
+    rig.bar(bar(1, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 100)
+    rig.bar(bar(2, 11, 11.2, 10.8, 11.5))
+    pos = rig.broker.position("X")
+    assert pos.price == 10.5 and pos.unrealized == pytest.approx(200.0)
+    rig.submit(SELL, 50)
+    rig.bar(bar(3, 12, 12.2, 11.8, 12))
+    assert pos.price == 10.5 and pos.realized == 75.0 and pos.size == 150
+
+
+def test_short_selling_disabled() -> None:
+    rig = Rig(BrokerConfig(allow_short=False))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 10)
+    rig.submit(SELL, 10)  # flat after the buy, allowed
+    rig.submit(SELL, 1)  # would go short
+    rig.bar(bar(1, 10, 10.2, 9.8, 10))
+    assert [r.reason.split(":")[0] for r in rig.rec.rejections] == ["short selling disabled"]
+    assert rig.broker.position("X").size == 0
+
+
+# ---------------------------------------------------------------- rejections
+
+
+def test_submit_time_rejection_with_reason() -> None:
+    rig = Rig(BrokerConfig(cash=1000.0, commission=Commission(0.001)))
+    rig.bar(bar(0, 10, 10.6, 9.8, 10.5))
+    oid = rig.submit(BUY, 100)
+    rig.bar(bar(1, 9, 9.2, 8.8, 9))
+    assert rig.rec.kinds() == ["OrderRejected"]
+    r = rig.rec.rejections[0]
+    assert (r.order_id, r.side, r.size) == (oid, BUY, 100)
+    assert r.reason == "margin: cash 1000.00 < cost 1051.05 at submit"
+    assert rig.broker.open_order_count() == 0
+
+
+def test_fill_time_rejection_on_a_gap_up() -> None:
+    rig = Rig(BrokerConfig(cash=1000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 9.9))
+    rig.submit(BUY, 100)
+    rig.bar(bar(1, 10.2, 10.4, 10.1, 10.3))
+    assert rig.rec.kinds() == ["OrderAccepted", "OrderRejected"]
+    assert rig.rec.rejections[0].reason == "margin: cash 1000.00 < cost 1020.00 at fill"
+    assert rig.broker.cash == 1000.0 and rig.broker.position("X") is None  # booked on its first execution only
+
+
+def test_submit_check_chains_cash_across_orders_of_one_bar() -> None:
+    rig = Rig(BrokerConfig(cash=2000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    a, b, c = rig.submit(BUY, 100), rig.submit(BUY, 100), rig.submit(BUY, 1)
+    rig.bar(bar(1, 9, 9.2, 8.8, 9))
+    assert [x.order_id for x in rig.rec.accepted] == [a, b]
+    assert [x.order_id for x in rig.rec.rejections] == [c]
+
+
+def test_limit_order_is_checked_at_its_limit_price() -> None:
+    rig = Rig(BrokerConfig(cash=1000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 12))
+    rig.submit(BUY, 100, LIMIT, limit=10)  # 100 * 12 would fail, 100 * 10 passes
+    rig.bar(bar(1, 11, 11.2, 9.9, 10))
+    assert rig.rec.kinds() == ["OrderAccepted", "Fill"]
+
+
+def test_check_submit_off_accepts_and_checks_only_at_fill() -> None:
+    rig = Rig(BrokerConfig(cash=1000.0, check_submit=False))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10.5))
+    rig.submit(BUY, 100)
+    rig.bar(bar(1, 9, 9.2, 8.8, 9))
+    assert rig.rec.kinds() == ["OrderAccepted", "Fill"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"size": 0}, "invalid size"),
+        ({"size": -5}, "invalid size"),
+        ({"size": float("nan")}, "invalid size"),
+        ({"size": 1, "order_type": LIMIT}, "invalid order"),
+        ({"size": 1, "order_type": "ICEBERG"}, "invalid order"),
+        ({"size": 1, "signal": 0.0}, "invalid order"),
+        ({"size": 1, "side": "HOLD"}, "invalid side"),
+    ],
+)
+def test_invalid_orders_are_rejected_on_next_bar(kwargs: dict, reason: str) -> None:
+    rig = Rig()
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    args = {"side": BUY, "order_type": MARKET} | kwargs
+    rig.submit(args.pop("side"), args.pop("size"), args.pop("order_type"), signal=args.pop("signal", None))
+    assert rig.rec.rejections == []
+    rig.bar(bar(1, 10, 10.2, 9.8, 10))
+    assert rig.rec.rejections[0].reason.startswith(reason)
+
+
+def test_duplicate_order_id_is_rejected() -> None:
+    rig = Rig()
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 1, order_id="same")
+    rig.submit(BUY, 2, order_id="same")
+    rig.bar(bar(1, 10, 10.2, 9.8, 10))
+    assert rig.rec.kinds() == ["OrderAccepted", "OrderRejected", "Fill"]
+    assert rig.rec.rejections[0].reason.startswith("invalid order: duplicate order id")
+    assert rig.rec.fills[0].size == 1
+
+
+def test_unknown_instrument_rejected_at_end_of_data() -> None:
+    rig = Rig()
+    rig.bar(bar(0, 10, 10.2, 9.8, 10))
+    rig.submit(BUY, 1, instrument="NOPE")
+    rig.bar(bar(1, 10, 10.2, 9.8, 10))
+    assert rig.rec.rejections == []
+    rig.bus.publish(K.END_OF_DATA, EndOfData(123))
+    r = rig.rec.rejections[0]
+    assert (r.ts, r.instrument) == (123, "NOPE") and r.reason.startswith("unknown instrument")
+
+
+# ---------------------------------------------------------------- marking
+
+
+def test_every_bar_is_marked_to_its_close_and_account_state_follows_fills_only() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0))
+    closes = [10.0, 10.5, 9.75, 11.25, 12.0]
+    rig.bar(bar(0, 10, 10.2, 9.8, closes[0]))
+    rig.submit(BUY, 100)
+    for i, c in enumerate(closes[1:], 1):
+        rig.bar(bar(i, 10.0, 12.5, 9.5, c))
+    marks = rig.rec.marks
+    assert [m[0] for m in marks] == [bar(i, 1, 1, 1, 1).ts for i in range(len(closes))]
+    assert marks[0][1:] == (10_000.0, 10_000.0)
+    for (_, cash, equity), c in zip(marks[1:], closes[1:], strict=True):
+        assert cash == 9_000.0
+        assert equity == 9_000.0 + 100 * c
+    (account,) = rig.rec.accounts  # the fill's bar only
+    assert account.ts == marks[1][0] and account.equity == marks[1][2]
+    assert [(p.size, p.last_price) for p in account.positions] == [(100, closes[1])]
+
+
+def test_marks_are_published_in_blocks_before_any_order_event_and_at_the_end() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0), marks_every=3)
+    blocks: list[tuple[int, ...]] = []
+    rig.bus.subscribe("t", K.EQUITY_MARKS, lambda m: blocks.append(m.stamps))
+    ts = [rig.bar(bar(i, 10, 10.2, 9.8, 10)).ts for i in range(4)]
+    assert blocks == [tuple(ts[:3])]  # full block; bar 3 pending
+    rig.submit(BUY, 1)
+    rig.bar(bar(4, 10, 10.2, 9.8, 10.5))  # accepted + filled: bar 3's mark goes out first, then bar 4's before the AccountState
+    assert blocks[1:] == [(ts[3],), (bar(4, 1, 1, 1, 1).ts,)]
+    assert rig.rec.accounts[-1].equity == 10_000.0 - 10 + 10.5
+    rig.bar(bar(5, 10, 10.2, 9.8, 11))
+    rig.bus.publish(K.END_OF_DATA, EndOfData(0))
+    assert blocks[-1] == (bar(5, 1, 1, 1, 1).ts,)
+    assert rig.rec.marks[-1] == (bar(5, 1, 1, 1, 1).ts, 9_990.0, 9_990.0 + 11)
+
+
+def test_one_mark_per_timestamp_the_last_instrument_wins() -> None:
+    rig = Rig(BrokerConfig(cash=1000.0), marks_every=10)
+    account = rig.broker.account
+    from agents.broker.account import Position
+
+    account.positions = {"A": Position("A", 1, 5.0, 5.0), "B": Position("B", 1, 7.0, 7.0)}
+    account.refresh_holding()
+    rig.bar(bar(0, 6, 6, 6, 6, instrument="A"))
+    rig.bar(bar(0, 8, 8, 8, 8, instrument="B"))
+    rig.bar(bar(1, 9, 9, 9, 9, instrument="A"))
+    rig.broker.flush_marks()
+    assert [(m[0], m[2]) for m in rig.rec.marks] == [(bar(0, 1, 1, 1, 1).ts, 1000.0 + 6 + 8), (bar(1, 1, 1, 1, 1).ts, 1000.0 + 9 + 8)]
+
+
+def test_two_instruments_marked_at_their_own_last_close() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10, instrument="A"))
+    rig.submit(BUY, 10, instrument="A")
+    rig.bar(bar(0, 20, 20.2, 19.8, 20, instrument="B"))
+    rig.submit(BUY, 10, instrument="B")
+    rig.bar(bar(1, 11, 11.2, 10.8, 11, instrument="A"))
+    rig.bar(bar(1, 21, 21.2, 20.8, 22, instrument="B"))
+    last = rig.rec.accounts[-1]
+    assert [p.instrument for p in last.positions] == ["A", "B"]
+    assert last.equity == 10_000 - 110 - 210 + 10 * 11 + 10 * 22
+
+
+def test_positions_listed_while_open_with_realized_pnl_of_partial_reductions() -> None:
+    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig.bar(bar(0, 10, 10.2, 9.8, 10, instrument="A"))
+    rig.submit(BUY, 10, instrument="A")
+    rig.bar(bar(0, 20, 20.2, 19.8, 20, instrument="B"))
+    rig.submit(BUY, 10, instrument="B")
+    rig.bar(bar(1, 11, 11.2, 10.8, 11, instrument="A"))
+    rig.submit(SELL, 4, instrument="A")
+    rig.bar(bar(1, 21, 21.2, 20.8, 22, instrument="B"))
+    rig.submit(SELL, 10, instrument="B")
+    rig.bar(bar(2, 12, 12.2, 11.8, 12, instrument="A"))
+    a = rig.rec.accounts[-1].positions
+    assert [(p.instrument, p.size, p.last_price, p.realized_pnl) for p in a] == [("A", 6, 12, 4.0), ("B", 10, 22, 0.0)]
+    rig.bar(bar(2, 23, 23.2, 22.8, 23, instrument="B"))
+    last = rig.rec.accounts[-1]
+    assert [p.instrument for p in last.positions] == ["A"]
+    assert last.equity == rig.broker.cash + 6 * 12
+    rig.submit(BUY, 1, instrument="B")
+    rig.bar(bar(3, 24, 24.2, 23.8, 24, instrument="B"))
+    last = rig.rec.accounts[-1]
+    assert [(p.instrument, p.size, p.avg_price, p.last_price) for p in last.positions] == [("A", 6, 11, 12), ("B", 1, 24, 24)]
+
+
+def test_positions_set_from_outside_are_marked_and_listed() -> None:
+    """engine/restore.py writes account positions directly, then calls refresh_holding()."""
+    from agents.broker.account import Position
+
+    rig = Rig(BrokerConfig(cash=1000.0))
+    account = rig.broker.account
+    account.positions = {"A": Position("A", 10, 5.0, 6.0), "B": Position("B", -2, 20.0, 19.0)}
+    account.refresh_holding()
+    rig.bar(bar(0, 7, 7.2, 6.8, 7, instrument="A"))
+    assert rig.rec.value == 1000.0 + 10 * 7 - 2 * 19.0
+    assert rig.rec.accounts == []  # no fill, no account event
+    rig.submit(BUY, 1, instrument="A")
+    rig.bar(bar(1, 8, 8.2, 7.8, 8, instrument="A"))
+    last = rig.rec.accounts[-1]
+    assert [(p.instrument, p.size, p.last_price) for p in last.positions] == [("A", 11, 8), ("B", -2, 19.0)]
+    assert last.equity == rig.rec.value == 1000.0 - 8 + 11 * 8 - 2 * 19.0

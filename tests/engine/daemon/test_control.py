@@ -1,0 +1,178 @@
+"""The control server on 127.0.0.1: routes, token, refusal of open binds, WebSocket pushes; the collector."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from engine.daemon.control import ControlServer, is_loopback, parse_listen
+from engine.daemon.status import LoopLagProbe, StatusCollector
+from hub import keys as K
+from hub.bus import Bus
+from hub.messages import (
+    AccountState,
+    AgentError,
+    Bar,
+    Fill,
+    OrderRejected,
+    PositionState,
+    SubmitOrder,
+    Trade,
+)
+
+
+def run(coro_fn):
+    with asyncio.Runner() as runner:
+        return runner.run(asyncio.wait_for(coro_fn(), 30))
+
+
+async def serving(token=None, push_interval=0.25):
+    bus = Bus()
+    collector = StatusCollector(bus, lambda: 0, mode="test", lag=LoopLagProbe(interval=0.01))
+    collector.attach()
+    collector.start()
+    stops: list[str] = []
+    server = ControlServer(collector.snapshot, stops.append, "127.0.0.1", 0, token=token,
+                           push_interval=push_interval)
+    await server.start()
+    return bus, collector, server, stops
+
+
+def url(server, path):
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+def test_health_status_and_stop():
+    async def main():
+        bus, collector, server, stops = await serving()
+        bus.publish(K.SUBMIT_ORDER, SubmitOrder(1, "s-1", "s", "ABC", "BUY", 10.0, signal_price=10.0))
+        bus.publish(K.SUBMIT_ORDER, SubmitOrder(1, "s-2", "s", "ABC", "BUY", 1.0, signal_price=10.0))
+        bus.publish(K.BAR, Bar(2_000_000_000, "ABC", 10, 11, 9, 10.5, 100))
+        bus.publish(K.FILL, Fill(2, "s-1", "ABC", "BUY", 10.0, 10.0, 0.0, 0.0, 10.0, 900.0))
+        bus.publish(K.ORDER_REJECTED, OrderRejected(2, "s-2", "ABC", "BUY", 1.0, "margin"))
+        bus.publish(K.ACCOUNT, AccountState(2, 900.0, 1005.0, (PositionState("ABC", 10.0, 10.0, 10.5, 0.0),)))
+        bus.publish(K.AGENT_ERROR, AgentError(3, "strategy", "on_bar", "md.bar", "ZeroDivisionError", "boom"))
+        bus.publish(K.TRADE, Trade(5_000_000_000, "ABC", 10.6, 1.0))
+        await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url(server, "/health")) as r:
+                health = (r.status, await r.json())
+            async with http.get(url(server, "/status")) as r:
+                status = await r.json()
+            async with http.post(url(server, "/stop")) as r:
+                stop = (r.status, await r.json())
+        await server.close()
+        await collector.lag.stop()
+        return health, status, stop, stops
+
+    health, status, stop, stops = run(main)
+    assert health == (200, {"ok": True})
+    assert status["mode"] == "test" and status["uptime_s"] >= 0
+    assert status["cash"] == 900.0 and status["equity"] == 1005.0
+    assert status["positions"]["ABC"]["size"] == 10.0
+    assert status["open_orders"] == {"count": 0, "ids": []}
+    assert status["last_event_ts"] == 5_000_000_000 and status["last_event_time"].startswith("1970-01-01T00:00:05")
+    assert status["errors"]["count"] == 1 and "boom" in status["errors"]["recent"][0]["error"]
+    assert status["loop_lag"]["samples"] >= 1
+    assert {"queues", "agents"} <= set(status)
+    assert stop == (202, {"stopping": True}) and stops == ["control API"]
+
+
+def test_queue_depth_per_agent_comes_from_the_bus():
+    async def main():
+        bus = Bus()
+        slow = bus.subscribe_queue("slow_strategy", [K.TRADE], lambda m: None, maxsize=2,
+                                   conflate=lambda key, msg: msg.instrument)
+        collector = StatusCollector(bus, lambda: 0, mode="test")
+        for i in range(5):  # the consumer task is not started: the inbox fills and conflates
+            bus.publish(K.TRADE, Trade(i, "ABC", 1.0, 1.0))
+        return collector.queues(), len(slow)
+
+    queues, depth = run(main)
+    assert queues["slow_strategy"]["depth"] == depth == 2
+    assert queues["slow_strategy"]["conflated"] == 3
+
+
+def test_token_is_required_when_configured():
+    async def main():
+        _, collector, server, stops = await serving(token="s3cret")
+        results = []
+        async with aiohttp.ClientSession() as http:
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"},
+                            {"Authorization": "Bearer s3cret"}):
+                async with http.get(url(server, "/status"), headers=headers) as r:
+                    results.append(r.status)
+            async with http.post(url(server, "/stop")) as r:
+                results.append(r.status)
+        await server.close()
+        await collector.lag.stop()
+        return results, stops
+
+    results, stops = run(main)
+    assert results == [401, 401, 401, 200, 401]
+    assert stops == []
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.1.2.3", "example.org", "::"])
+def test_non_loopback_without_token_is_refused_before_binding(host):
+    with pytest.raises(ValueError, match="token"):
+        ControlServer(dict, lambda reason: None, host, 0)
+
+
+def test_non_loopback_with_token_is_accepted_unbound():
+    server = ControlServer(dict, lambda reason: None, "0.0.0.0", 0, token="t")  # constructed, never started
+    assert server.token == "t"
+
+
+@pytest.mark.parametrize("host, loop", [("127.0.0.1", True), ("127.3.4.5", True), ("::1", True),
+                                        ("localhost", True), ("0.0.0.0", False), ("myhost", False)])
+def test_is_loopback(host, loop):
+    assert is_loopback(host) is loop
+
+
+@pytest.mark.parametrize("text, parsed", [("127.0.0.1:8080", ("127.0.0.1", 8080)), ("8080", ("127.0.0.1", 8080)),
+                                          ("[::1]:9", ("::1", 9)), (":7", ("127.0.0.1", 7))])
+def test_parse_listen(text, parsed):
+    assert parse_listen(text) == parsed
+
+
+@pytest.mark.parametrize("bad", ["x", "127.0.0.1:x", "1.2.3.4:70000"])
+def test_parse_listen_refuses(bad):
+    with pytest.raises(ValueError):
+        parse_listen(bad)
+
+
+def test_websocket_pushes_snapshots_periodically():
+    async def main():
+        bus, collector, server, _ = await serving(push_interval=0.05)
+        frames = []
+        async with aiohttp.ClientSession() as http, http.ws_connect(url(server, "/ws")) as ws:
+            for n in range(4):
+                bus.publish(K.TRADE, Trade(n + 1, "ABC", 1.0, 1.0))
+                frames.append(json.loads((await ws.receive(timeout=5)).data))
+        await server.close()
+        await collector.lag.stop()
+        return frames
+
+    frames = run(main)
+    assert len(frames) == 4 and all(f["mode"] == "test" for f in frames)
+    assert [f["events"] for f in frames] == sorted(f["events"] for f in frames)
+    assert frames[-1]["events"] >= 3
+
+
+def test_websocket_closes_when_the_server_stops():
+    async def main():
+        _, collector, server, _ = await serving(push_interval=0.05)
+        async with aiohttp.ClientSession() as http, http.ws_connect(url(server, "/ws")) as ws:
+            await ws.receive(timeout=5)
+            await server.close()
+            while not ws.closed:
+                await ws.receive(timeout=5)
+            closed = ws.closed
+        await collector.lag.stop()
+        return closed
+
+    assert run(main) is True  # the client sees the close; nothing hangs
