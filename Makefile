@@ -6,8 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STATSD := tools/statsd/node_modules/statsd/stats.js
-# The compiled hot path (Cython): rebuilt in place when a .pyx/.pxd changes.
-CYTHON_SOURCES := setup.py $(shell find agents hub metrics engine -name '*.pyx' -o -name '*.pxd')
+# The optional compiled core: each module that has a .pxd beside its .py (setup.py), rebuilt in place when either
+# changes. Without a C compiler (CC=false) the build warns and the same .py sources run.
+CYTHON_SOURCES := setup.py $(shell find agents hub metrics engine -name '*.pxd' | sed 's/\.pxd$$/.py/' | xargs ls 2>/dev/null) \
+                  $(shell find agents hub metrics engine -name '*.pyx' -o -name '*.pxd')
+# The tests run once more on the Python sources (ENGINE_PURE_PYTHON=1): results must not depend on compilation.
+PURE_TESTS := tests/agents tests/hub tests/engine/backtest tests/strategies
 BUILT  := $(VENV)/.built
 
 .PHONY: run test bench lint venv statsd-server clean
@@ -33,6 +37,7 @@ run: $(BUILT)
 test: $(BUILT) statsd-server
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	ENGINE_PURE_PYTHON=1 $(BIN)/python -m pytest $(PURE_TESTS)
 
 ## bench: the speed and memory benchmarks; prints figures and ratios
 bench: $(BUILT)
@@ -54,4 +59,4 @@ $(STATSD): tools/statsd/package.json tools/statsd/package-lock.json
 
 clean:
 	rm -rf $(VENV) tools/statsd/node_modules results .bench build
-	find agents hub metrics engine \( -name '*.so' -o -name '*.c' \) -delete
+	find agents hub metrics engine strategies \( -name '*.so' -o -name '*.c' \) -delete

@@ -2,6 +2,8 @@
 
 import importlib
 
+import hub  # noqa: F401  (first: it honours ENGINE_PURE_PYTHON before any compiled module loads)
+
 BUILTIN = {
     "sma_cross": "strategies.sma_cross:SmaCross",
     "sma_trend": "strategies.sma_trend:SmaTrend",
