@@ -58,6 +58,20 @@ class OptionalBuildExt(build_ext):
             super().build_extension(ext)
         except Exception as exc:
             self._fallback(ext.name, exc)
+            self.skipped.add(ext.name)
+
+    def copy_extensions_to_source(self) -> None:
+        """``--inplace``: copy the modules that were built; the others keep running from their sources."""
+        built = self.extensions
+        self.extensions = [ext for ext in built if ext.name not in self.skipped]
+        try:
+            super().copy_extensions_to_source()
+        finally:
+            self.extensions = built
+
+    def initialize_options(self) -> None:
+        super().initialize_options()
+        self.skipped: set[str] = set()
 
     @staticmethod
     def _fallback(what: str, exc: Exception) -> None:
