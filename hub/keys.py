@@ -25,6 +25,8 @@ ORDER_CANCELED = Key("evt", "order", "canceled")
 FILL = Key("evt", "fill")
 ACCOUNT = Key("evt", "account")
 EQUITY_MARKS = Key("evt", "marks")
+ACCOUNT_QUERY = Key("cmd", "account", "query")  # AccountQuery: what is the account worth now?
+ACCOUNT_VALUE = Key("model", "account")  # AccountValue: the broker's answer (derived state, not journaled)
 EVENTS = Key("evt", "*")
 
 AGENT_ERROR = Key("sys", "error")

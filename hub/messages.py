@@ -180,6 +180,25 @@ class EquityMarks(Message, frozen=True, gc=False, tag=True):
     equity: tuple[float, ...]
 
 
+class AccountQuery(Message, frozen=True, gc=False, tag=True):
+    """A strategy host asks the broker what the account is worth now (``self.value`` in a strategy).
+
+    The broker owns the mark-to-market formula; it answers at once with an
+    :class:`AccountValue` (synchronous on the main bus), so the formula is
+    written once and nobody mirrors it.
+    """
+
+    requester: str
+
+
+class AccountValue(Message, frozen=True, gc=False, tag=True):
+    """The broker's answer to an :class:`AccountQuery`: cash and equity marked at the last prices it has seen."""
+
+    requester: str
+    cash: float
+    equity: float
+
+
 # ---------------------------------------------------------------- system
 
 
