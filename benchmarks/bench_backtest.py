@@ -25,6 +25,7 @@ TARGETS = {"bars_per_s": 300_000, "plain_ratio": 8.0, "e2e_s": 4.0, "rss_mb": 30
 
 
 def _config(path: str, out: str):
+    from agents.broker import BrokerSettings
     from engine.config import Config, DataConfig, OutputConfig, StrategyConfig
 
     config = Config()
@@ -32,7 +33,7 @@ def _config(path: str, out: str):
         config,
         data=DataConfig(paths=(path,), format="ohlcv"),
         strategy=StrategyConfig(name="sma_cross", params={"fast": 10, "slow": 30, "size": 100}),
-        broker=replace(config.broker, cash=1_000_000.0),
+        broker=BrokerSettings(cash=1_000_000.0),
         output=OutputConfig(dir=out),
     )
 

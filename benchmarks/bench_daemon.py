@@ -24,7 +24,8 @@ import tempfile
 import time
 from typing import Any
 
-from engine.config import BrokerSettings, Config, DaemonConfig, StrategyConfig
+from agents.broker import BrokerSettings
+from engine.config import Config, DaemonConfig, StrategyConfig
 from engine.daemon.daemon import Daemon
 from engine.daemon.status import percentile
 from engine.runtime.logs import configure_logging

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from agents.broker.settings import BrokerSettings  # the [broker] table is the broker's own settings type
+
 SAMPLE_DIR = Path(__file__).parent / "sample_data"
 SAMPLE_CONFIG = SAMPLE_DIR / "sample.toml"
 
@@ -29,20 +33,6 @@ class DataConfig:
 class StrategyConfig:
     name: str = "sma_cross"
     params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BrokerSettings:
-    cash: float = 100_000.0
-    commission: float = 0.0  # fraction of traded value, both sides
-    commission_per_share: float = 0.0
-    min_commission: float = 0.0
-    slippage_perc: float = 0.0
-    slippage_fixed: float = 0.0
-    fill_on_close: bool = False
-    check_submit: bool = True
-    volume_cap: float | None = None
-    allow_short: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,7 +102,9 @@ class Config:
     log_level: str = "warning"
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        tree = dataclasses.asdict(self)
+        tree["broker"] = msgspec.structs.asdict(self.broker)
+        return tree
 
 
 _SECTIONS = {"data": DataConfig, "strategy": StrategyConfig, "broker": BrokerSettings,
@@ -121,7 +113,8 @@ _SECTIONS = {"data": DataConfig, "strategy": StrategyConfig, "broker": BrokerSet
 
 
 def _build(cls: type, table: dict[str, Any], where: str) -> Any:
-    known = {f.name for f in fields(cls)}
+    struct = issubclass(cls, msgspec.Struct)
+    known = set(cls.__struct_fields__) if struct else {f.name for f in fields(cls)}
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in known:
@@ -135,6 +128,11 @@ def _build(cls: type, table: dict[str, Any], where: str) -> Any:
             values[key] = tuple([value] if isinstance(value, str) else value)
         else:
             values[key] = value
+    if struct:
+        try:
+            return msgspec.convert(values, cls)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"{where}: {exc}") from None
     return cls(**values)
 
 
@@ -159,4 +157,10 @@ def override(config: Config, section: str, **changes: Any) -> Config:
     given = {k: v for k, v in changes.items() if v is not None}
     if not given:
         return config
-    return replace(config, **{section: replace(getattr(config, section), **given)})
+    current = getattr(config, section)
+    if isinstance(current, msgspec.Struct):
+        try:
+            return replace(config, **{section: msgspec.structs.replace(current, **given)})
+        except (TypeError, ValueError) as exc:
+            raise ValueError(str(exc)) from None
+    return replace(config, **{section: replace(current, **given)})

@@ -170,7 +170,7 @@ class EquityMarks(Message, frozen=True, gc=False, tag=True):
 
     One mark per timestamp (with several instruments at one timestamp, the
     mark after its last bar). The broker publishes a block when it is full
-    (``BrokerConfig.marks_every``, 1 in the daemon), before any order or
+    (``BrokerAgent(marks_every=...)``, 1 in the daemon), before any order or
     account event and at the end of data, so a consumer always holds every
     mark older than the event it is handling.
     """

@@ -47,8 +47,10 @@ from collections.abc import Callable
 from agents.base import Agent
 from agents.broker.account import Account, Position
 from agents.broker.bar_path import BarPath, InstrumentOrders
-from agents.broker.config import BrokerConfig
+from agents.broker.commission import Commission
 from agents.broker.orders import OpenOrder
+from agents.broker.settings import BrokerSettings
+from agents.broker.slippage import Slippage
 from hub import keys as K
 from hub.bus import Bus
 from hub.messages import (
@@ -61,17 +63,23 @@ from hub.messages import (
 
 class BrokerAgent(Agent):
     name = "broker"
+    MARKS_EVERY = 4096  # marks per published EquityMarks block in a backtest
 
-    def __init__(self, bus: Bus, clock: Callable[[], int], config: BrokerConfig | None = None) -> None:
+    def __init__(self, bus: Bus, clock: Callable[[], int], settings: BrokerSettings | None = None,
+                 marks_every: int = MARKS_EVERY) -> None:
+        """``marks_every``: timestamps per published ``EquityMarks`` block (the daemon uses 1, so status
+        and gauges follow every bar)."""
         super().__init__(bus, clock)
-        self.config = config or BrokerConfig()
-        self.account = Account(self.config.cash, self.config.commission)
+        if not (type(marks_every) is int and marks_every >= 1):
+            raise ValueError(f"marks_every must be an integer >= 1, got {marks_every!r}")
+        self.settings = settings = settings or BrokerSettings()
+        self.account = Account(settings.cash, Commission.from_settings(settings))
         self._books: dict[str, InstrumentOrders] = {}
         self._open: dict[str, OpenOrder] = {}
         self.ignored_cancels = 0
         # The compiled bar handler: one bar's order work when the instrument has any, then the mark.
-        self._bars = BarPath(self._books, self.account, self._open, self.config, bus.publish, bus.reaches,
-                             K.EQUITY_MARKS, K.ACCOUNT, max(1, self.config.marks_every))
+        self._bars = BarPath(self._books, self.account, self._open, settings, Slippage.from_settings(settings),
+                             bus.publish, bus.reaches, K.EQUITY_MARKS, K.ACCOUNT, marks_every)
         self.flush_marks = self._bars.flush_marks
 
     # ------------------------------------------------------------ wiring

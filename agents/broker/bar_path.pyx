@@ -53,16 +53,16 @@ cdef class BarPath:
     (before every order event, and at the end).
     """
 
-    def __init__(self, dict books, Account account, dict open_orders, config, publish, reaches,
+    def __init__(self, dict books, Account account, dict open_orders, settings, slippage, publish, reaches,
                  marks_key, account_key, Py_ssize_t every):
         self._books = books
         self._account = account
         self._open = open_orders
-        self._allow_short = config.allow_short
-        self._check_submit = config.check_submit
-        self._fill_on_close = config.fill_on_close
-        self._slip = config.slippage
-        self._cap = config.volume_cap
+        self._allow_short = settings.allow_short
+        self._check_submit = settings.check_submit
+        self._fill_on_close = settings.fill_on_close
+        self._slip = slippage
+        self._cap = settings.volume_cap
         self._publish = publish
         self._reaches = reaches
         self._marks_key = marks_key

@@ -1,4 +1,4 @@
-"""Commission models: what a fill costs, computed the way backtrader does.
+"""Commission: what one execution leg costs, computed the way backtrader does.
 
 backtrader charges each leg of an execution separately (the part that closes
 a position and the part that opens one), with ``abs(size) * commission *
@@ -10,29 +10,28 @@ a reversal (close and re-open in one fill) pays it twice, as two tickets would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-PERCENT = "percent"
-PER_SHARE = "per_share"
+from agents.broker.settings import BrokerSettings
 
 
-@dataclass(frozen=True, slots=True)
 class Commission:
-    """``kind`` is ``percent`` (rate is a fraction of traded value: 0.0002 = 2 bp) or ``per_share``."""
+    """``rate`` is a fraction of traded value (``per_share`` False) or a fee per unit (``per_share`` True)."""
 
-    rate: float = 0.0
-    kind: str = PERCENT
-    minimum: float = 0.0
+    __slots__ = ("minimum", "per_share", "rate")
 
-    def __post_init__(self) -> None:
-        if self.kind not in (PERCENT, PER_SHARE):
-            raise ValueError(f"commission kind must be {PERCENT!r} or {PER_SHARE!r}, got {self.kind!r}")
-        if self.rate < 0 or self.minimum < 0:
-            raise ValueError("commission rate and minimum must be >= 0")
+    def __init__(self, rate: float = 0.0, per_share: bool = False, minimum: float = 0.0) -> None:
+        self.rate = rate
+        self.per_share = per_share
+        self.minimum = minimum
+
+    @classmethod
+    def from_settings(cls, settings: BrokerSettings) -> Commission:
+        if settings.commission_per_share:
+            return cls(settings.commission_per_share, True, settings.min_commission)
+        return cls(settings.commission, False, settings.min_commission)
 
     def fee(self, size: float, price: float) -> float:
         """Commission of one leg of ``size`` units (sign ignored) at ``price``."""
-        fee = abs(size) * self.rate * price if self.kind == PERCENT else abs(size) * self.rate
+        fee = abs(size) * self.rate if self.per_share else abs(size) * self.rate * price
         if self.minimum and size and fee < self.minimum:
             return self.minimum
         return fee

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agents.broker.settings import BrokerSettings
+
 
 @dataclass(frozen=True, slots=True)
 class Slippage:
-    """``perc`` 0.001 = 0.1 %; ``fixed`` in price units. Default: no slippage."""
+    """``perc`` 0.001 = 0.1 %; ``fixed`` in price units. Default: no slippage. Flags as in :class:`BrokerSettings`."""
 
     perc: float = 0.0
     fixed: float = 0.0
@@ -23,9 +25,9 @@ class Slippage:
     limit: bool = True
     out: bool = False
 
-    def __post_init__(self) -> None:
-        if self.perc < 0 or self.fixed < 0:
-            raise ValueError("slippage perc and fixed must be >= 0")
+    @classmethod
+    def from_settings(cls, s: BrokerSettings) -> Slippage:
+        return cls(s.slippage_perc, s.slippage_fixed, s.slip_open, s.slip_match, s.slip_limit, s.slip_out)
 
     def up(self, pmax: float, price: float, doslip: bool = True, lim: bool = False) -> float | None:
         """A buy's price slipped up, capped at ``pmax``; None means no match on this bar."""
@@ -59,5 +61,3 @@ class Slippage:
             return pslip if self.out else pmin
         return None
 
-
-NO_SLIPPAGE = Slippage()

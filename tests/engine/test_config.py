@@ -59,3 +59,16 @@ def test_run_id_follows_data_content_and_decisive_config(tmp_path):
     assert make_run_id(override(config, "broker", cash=1.0), [str(data)]) != base
     data.write_text("a\n2\n")
     assert make_run_id(config, [str(data)]) != base
+
+
+def test_broker_table_is_the_brokers_settings_checked_with_the_file_named(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[broker]\ncash = inf\n")
+    with pytest.raises(ValueError, match=r"run.toml \[broker\]: \[broker\] cash: expected a finite number > 0, got inf"):
+        load_config(path)
+    path.write_text('[broker]\nallow_short = "false"\n')
+    with pytest.raises(ValueError, match=r"run.toml \[broker\]: Expected `bool`, got `str` - at `\$.allow_short`"):
+        load_config(path)
+    path.write_text("[broker]\nslippage_perc = 0.001\nslip_open = false\n")
+    broker = load_config(path).broker
+    assert (broker.slippage_perc, broker.slip_open, broker.slip_match) == (0.001, False, True)

@@ -16,11 +16,11 @@ import datetime as dt
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.broker import BrokerAgent, BrokerConfig
+from agents.broker import BrokerAgent, BrokerSettings
 from hub import keys as K
 from hub import marking
 from hub.bus import Bus
@@ -129,10 +129,9 @@ class Rig:
     the blocks themselves.
     """
 
-    def __init__(self, config: BrokerConfig | None = None, marks_every: int = 1) -> None:
+    def __init__(self, settings: BrokerSettings | None = None, marks_every: int = 1) -> None:
         self.bus = Bus()
-        config = replace(config or BrokerConfig(), marks_every=marks_every)
-        self.broker = BrokerAgent(self.bus, lambda: 0, config)
+        self.broker = BrokerAgent(self.bus, lambda: 0, settings, marks_every=marks_every)
         self.broker.attach()
         self.rec = Recorder(self.bus)
         self._seq = 0
@@ -206,8 +205,8 @@ class Outcome:
     cash: float = math.nan
 
 
-def run_ours(bars: Sequence[Bar], decide: Decide, config: BrokerConfig) -> Outcome:
-    rig = Rig(config)
+def run_ours(bars: Sequence[Bar], decide: Decide, settings: BrokerSettings) -> Outcome:
+    rig = Rig(settings)
     seq_of: dict[str, int] = {}
     oid_of: dict[int, str] = {}
     seq = 0
@@ -244,7 +243,7 @@ def write_csv(bars: Sequence[Bar], path: Path) -> None:
 
 @dataclass(frozen=True)
 class BtSetup:
-    """How to configure backtrader's default broker to mirror a BrokerConfig."""
+    """How to configure backtrader's default broker to mirror a BrokerSettings."""
 
     cash: float = 100_000.0
     commission: float = 0.0

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
-from agents.broker import PER_SHARE, BrokerConfig, Commission, Slippage
+from agents.broker import BrokerAgent, BrokerSettings
 from hub import keys as K
+from hub.bus import Bus
 from hub.messages import BUY, LIMIT, MARKET, SELL, STOP, EndOfData
 from tests.agents.broker.support import Rig, bar
 
 
-def one_fill(config: BrokerConfig, side: str = BUY, size: float = 100, ohlc=(10.0, 10.5, 9.5, 10.2)):
-    rig = Rig(config)
+def one_fill(settings: BrokerSettings, side: str = BUY, size: float = 100, ohlc=(10.0, 10.5, 9.5, 10.2)):
+    rig = Rig(settings)
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(side, size)
     rig.bar(bar(1, *ohlc))
@@ -24,21 +26,21 @@ def one_fill(config: BrokerConfig, side: str = BUY, size: float = 100, ohlc=(10.
 @pytest.mark.parametrize(
     ("commission", "fee"),
     [
-        (Commission(0.001), 100 * 0.001 * 10.0),
-        (Commission(0.01, kind=PER_SHARE), 100 * 0.01),
-        (Commission(0.0001, minimum=5.0), 5.0),  # 0.10 computed, the minimum applies
-        (Commission(0.01, minimum=5.0), 100 * 0.01 * 10.0),  # 10 > minimum
-        (Commission(0.0, kind=PER_SHARE, minimum=1.0), 1.0),
+        ({"commission": 0.001}, 100 * 0.001 * 10.0),
+        ({"commission_per_share": 0.01}, 100 * 0.01),
+        ({"commission": 0.0001, "min_commission": 5.0}, 5.0),  # 0.10 computed, the minimum applies
+        ({"commission": 0.01, "min_commission": 5.0}, 100 * 0.01 * 10.0),  # 10 > minimum
+        ({"min_commission": 1.0}, 1.0),
     ],
 )
-def test_commission_models(commission: Commission, fee: float) -> None:
-    rig, f = one_fill(BrokerConfig(cash=10_000.0, commission=commission))
+def test_commission_models(commission: dict, fee: float) -> None:
+    rig, f = one_fill(BrokerSettings(cash=10_000.0, **commission))
     assert f.commission == fee
     assert f.cash == 10_000.0 - 100 * 10.0 - fee
 
 
 def test_commission_charged_on_sells_too_and_realized_pnl_is_gross() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0, commission=Commission(0.001)))
+    rig = Rig(BrokerSettings(cash=10_000.0, commission=0.001))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(BUY, 100)
     rig.bar(bar(1, 10, 10.5, 9.5, 10.2))
@@ -55,39 +57,72 @@ def test_commission_charged_on_sells_too_and_realized_pnl_is_gross() -> None:
 def test_marks_every_must_be_a_positive_integer() -> None:
     for bad in (0, -1, 2.5, None):
         with pytest.raises(ValueError, match="marks_every must be an integer >= 1"):
-            BrokerConfig(marks_every=bad)  # type: ignore[arg-type]
+            BrokerAgent(Bus(), lambda: 0, marks_every=bad)  # type: ignore[arg-type]
 
 
-def test_commission_validation() -> None:
-    with pytest.raises(ValueError):
-        Commission(0.1, kind="bogus")
-    with pytest.raises(ValueError):
-        Commission(-0.1)
-    with pytest.raises(ValueError):
-        Slippage(perc=-1)
-    with pytest.raises(ValueError):
-        BrokerConfig(volume_cap=0)
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"cash": float("inf")}, "[broker] cash: expected a finite number > 0, got inf"),
+        ({"cash": 0.0}, "[broker] cash: expected a finite number > 0, got 0.0"),
+        ({"cash": "abc"}, '[broker] cash: expected a finite number > 0, got "abc"'),
+        ({"cash": True}, "[broker] cash: expected a finite number > 0, got True"),
+        ({"commission": -0.1}, "[broker] commission: expected a finite number in [0, 1), got -0.1"),
+        ({"commission": float("nan")}, "[broker] commission: expected a finite number in [0, 1), got nan"),
+        ({"commission_per_share": -1}, "[broker] commission_per_share: expected a finite number >= 0, got -1"),
+        ({"min_commission": -1.0}, "[broker] min_commission: expected a finite number >= 0, got -1.0"),
+        ({"slippage_perc": 1.0}, "[broker] slippage_perc: expected a finite number in [0, 1), got 1.0"),
+        ({"slippage_fixed": -0.5}, "[broker] slippage_fixed: expected a finite number >= 0, got -0.5"),
+        ({"volume_cap": 0}, "[broker] volume_cap: expected a finite number in (0, 1] (or absent: no cap), got 0"),
+        ({"allow_short": "false"}, '[broker] allow_short: expected true or false, got "false"'),
+        ({"slip_match": 1}, "[broker] slip_match: expected true or false, got 1"),
+        ({"commission": 0.001, "commission_per_share": 0.01}, "[broker] commission, commission_per_share: set one"),
+    ],
+)
+def test_settings_are_validated_naming_the_key(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        BrokerSettings(**changes)
+    assert str(err.value).startswith(message)
+
+
+def test_settings_convert_reports_types_and_ranges_and_unknown_keys() -> None:
+    assert msgspec.convert({"cash": 5, "volume_cap": 0.5}, BrokerSettings) == BrokerSettings(cash=5.0, volume_cap=0.5)
+    for table, message in (
+        ({"cash": "abc"}, "Expected `float`, got `str` - at `$.cash`"),
+        ({"allow_short": "false"}, "Expected `bool`, got `str` - at `$.allow_short`"),
+        ({"volume_cap": 2.0}, "Expected `float` <= 1.0 - at `$.volume_cap`"),
+        ({"cash": float("inf")}, "[broker] cash: expected a finite number > 0, got inf"),
+        ({"comission": 0.1}, "Object contains unknown field `comission`"),
+    ):
+        with pytest.raises(msgspec.ValidationError) as err:
+            msgspec.convert(table, BrokerSettings)
+        assert str(err.value).startswith(message), err.value
+
+
+def test_slippage_defaults_are_backtraders() -> None:
+    s = BrokerSettings()
+    assert (s.slip_open, s.slip_match, s.slip_limit, s.slip_out) == (True, True, True, False)
 
 
 # ---------------------------------------------------------------- slippage
 
 
 def test_percent_slippage_moves_against_the_trader() -> None:
-    _, f = one_fill(BrokerConfig(slippage=Slippage(perc=0.01)))
+    _, f = one_fill(BrokerSettings(slippage_perc=0.01))
     assert f.price == pytest.approx(10.1)
-    _, f = one_fill(BrokerConfig(slippage=Slippage(perc=0.01)), side=SELL)
+    _, f = one_fill(BrokerSettings(slippage_perc=0.01), side=SELL)
     assert f.price == pytest.approx(9.9)
 
 
 def test_slippage_is_capped_to_the_bar_range() -> None:
-    _, f = one_fill(BrokerConfig(slippage=Slippage(fixed=0.5)), ohlc=(10.0, 10.2, 9.9, 10.1))
+    _, f = one_fill(BrokerSettings(slippage_fixed=0.5), ohlc=(10.0, 10.2, 9.9, 10.1))
     assert f.price == 10.2
-    _, f = one_fill(BrokerConfig(slippage=Slippage(fixed=0.5)), side=SELL, ohlc=(10.0, 10.2, 9.9, 10.1))
+    _, f = one_fill(BrokerSettings(slippage_fixed=0.5), side=SELL, ohlc=(10.0, 10.2, 9.9, 10.1))
     assert f.price == 9.9
 
 
 def test_slippage_without_match_skips_the_bar() -> None:
-    rig = Rig(BrokerConfig(slippage=Slippage(fixed=0.5, match=False)))
+    rig = Rig(BrokerSettings(slippage_fixed=0.5, slip_match=False))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(BUY, 1)
     rig.bar(bar(1, 10.0, 10.2, 9.9, 10.1))
@@ -97,7 +132,7 @@ def test_slippage_without_match_skips_the_bar() -> None:
 
 
 def test_stop_slippage_applies_to_intrabar_trigger() -> None:
-    rig = Rig(BrokerConfig(slippage=Slippage(fixed=0.05)))
+    rig = Rig(BrokerSettings(slippage_fixed=0.05))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(BUY, 1, STOP, stop=10.5)
     rig.bar(bar(1, 10.1, 10.8, 10.0, 10.6))
@@ -105,7 +140,7 @@ def test_stop_slippage_applies_to_intrabar_trigger() -> None:
 
 
 def test_limit_intrabar_fill_is_never_slipped() -> None:
-    rig = Rig(BrokerConfig(slippage=Slippage(fixed=0.05)))
+    rig = Rig(BrokerSettings(slippage_fixed=0.05))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(BUY, 1, LIMIT, limit=9.7)
     rig.bar(bar(1, 9.9, 10.0, 9.5, 9.8))
@@ -116,7 +151,7 @@ def test_limit_intrabar_fill_is_never_slipped() -> None:
 
 
 def test_short_then_cover_realizes_pnl() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig = Rig(BrokerSettings(cash=10_000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(SELL, 100)
     rig.bar(bar(1, 10, 10.2, 8.8, 9))
@@ -135,7 +170,7 @@ def test_short_then_cover_realizes_pnl() -> None:
 
 
 def test_reversal_closes_then_opens_at_fill_price() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig = Rig(BrokerSettings(cash=10_000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(BUY, 100)
     rig.bar(bar(1, 10, 10.2, 9.8, 10))
@@ -147,7 +182,7 @@ def test_reversal_closes_then_opens_at_fill_price() -> None:
 
 
 def test_unrealized_pnl_and_average_price() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig = Rig(BrokerSettings(cash=10_000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(BUY, 100)
     rig.bar(bar(1, 10, 10.2, 9.8, 10))
@@ -161,7 +196,7 @@ def test_unrealized_pnl_and_average_price() -> None:
 
 
 def test_short_selling_disabled() -> None:
-    rig = Rig(BrokerConfig(allow_short=False))
+    rig = Rig(BrokerSettings(allow_short=False))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(BUY, 10)
     rig.submit(SELL, 10)  # flat after the buy, allowed
@@ -175,7 +210,7 @@ def test_short_selling_disabled() -> None:
 
 
 def test_submit_time_rejection_with_reason() -> None:
-    rig = Rig(BrokerConfig(cash=1000.0, commission=Commission(0.001)))
+    rig = Rig(BrokerSettings(cash=1000.0, commission=0.001))
     rig.bar(bar(0, 10, 10.6, 9.8, 10.5))
     oid = rig.submit(BUY, 100)
     rig.bar(bar(1, 9, 9.2, 8.8, 9))
@@ -187,7 +222,7 @@ def test_submit_time_rejection_with_reason() -> None:
 
 
 def test_fill_time_rejection_on_a_gap_up() -> None:
-    rig = Rig(BrokerConfig(cash=1000.0))
+    rig = Rig(BrokerSettings(cash=1000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 9.9))
     rig.submit(BUY, 100)
     rig.bar(bar(1, 10.2, 10.4, 10.1, 10.3))
@@ -197,7 +232,7 @@ def test_fill_time_rejection_on_a_gap_up() -> None:
 
 
 def test_submit_check_chains_cash_across_orders_of_one_bar() -> None:
-    rig = Rig(BrokerConfig(cash=2000.0))
+    rig = Rig(BrokerSettings(cash=2000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     a, b, c = rig.submit(BUY, 100), rig.submit(BUY, 100), rig.submit(BUY, 1)
     rig.bar(bar(1, 9, 9.2, 8.8, 9))
@@ -206,7 +241,7 @@ def test_submit_check_chains_cash_across_orders_of_one_bar() -> None:
 
 
 def test_limit_order_is_checked_at_its_limit_price() -> None:
-    rig = Rig(BrokerConfig(cash=1000.0))
+    rig = Rig(BrokerSettings(cash=1000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 12))
     rig.submit(BUY, 100, LIMIT, limit=10)  # 100 * 12 would fail, 100 * 10 passes
     rig.bar(bar(1, 11, 11.2, 9.9, 10))
@@ -214,7 +249,7 @@ def test_limit_order_is_checked_at_its_limit_price() -> None:
 
 
 def test_check_submit_off_accepts_and_checks_only_at_fill() -> None:
-    rig = Rig(BrokerConfig(cash=1000.0, check_submit=False))
+    rig = Rig(BrokerSettings(cash=1000.0, check_submit=False))
     rig.bar(bar(0, 10, 10.2, 9.8, 10.5))
     rig.submit(BUY, 100)
     rig.bar(bar(1, 9, 9.2, 8.8, 9))
@@ -269,7 +304,7 @@ def test_unknown_instrument_rejected_at_end_of_data() -> None:
 
 
 def test_every_bar_is_marked_to_its_close_and_account_state_follows_fills_only() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig = Rig(BrokerSettings(cash=10_000.0))
     closes = [10.0, 10.5, 9.75, 11.25, 12.0]
     rig.bar(bar(0, 10, 10.2, 9.8, closes[0]))
     rig.submit(BUY, 100)
@@ -287,7 +322,7 @@ def test_every_bar_is_marked_to_its_close_and_account_state_follows_fills_only()
 
 
 def test_marks_are_published_in_blocks_before_any_order_event_and_at_the_end() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0), marks_every=3)
+    rig = Rig(BrokerSettings(cash=10_000.0), marks_every=3)
     blocks: list[tuple[int, ...]] = []
     rig.bus.subscribe("t", K.EQUITY_MARKS, lambda m: blocks.append(m.stamps))
     ts = [rig.bar(bar(i, 10, 10.2, 9.8, 10)).ts for i in range(4)]
@@ -303,7 +338,7 @@ def test_marks_are_published_in_blocks_before_any_order_event_and_at_the_end() -
 
 
 def test_one_mark_per_timestamp_the_last_instrument_wins() -> None:
-    rig = Rig(BrokerConfig(cash=1000.0), marks_every=10)
+    rig = Rig(BrokerSettings(cash=1000.0), marks_every=10)
     account = rig.broker.account
     from agents.broker.account import Position
 
@@ -317,7 +352,7 @@ def test_one_mark_per_timestamp_the_last_instrument_wins() -> None:
 
 
 def test_two_instruments_marked_at_their_own_last_close() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig = Rig(BrokerSettings(cash=10_000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 10, instrument="A"))
     rig.submit(BUY, 10, instrument="A")
     rig.bar(bar(0, 20, 20.2, 19.8, 20, instrument="B"))
@@ -330,7 +365,7 @@ def test_two_instruments_marked_at_their_own_last_close() -> None:
 
 
 def test_positions_listed_while_open_with_realized_pnl_of_partial_reductions() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig = Rig(BrokerSettings(cash=10_000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 10, instrument="A"))
     rig.submit(BUY, 10, instrument="A")
     rig.bar(bar(0, 20, 20.2, 19.8, 20, instrument="B"))
@@ -356,7 +391,7 @@ def test_positions_set_from_outside_are_marked_and_listed() -> None:
     """engine/restore.py writes account positions directly, then calls refresh_holding()."""
     from agents.broker.account import Position
 
-    rig = Rig(BrokerConfig(cash=1000.0))
+    rig = Rig(BrokerSettings(cash=1000.0))
     account = rig.broker.account
     account.positions = {"A": Position("A", 10, 5.0, 6.0), "B": Position("B", -2, 20.0, 19.0)}
     account.refresh_holding()

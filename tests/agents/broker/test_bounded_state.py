@@ -6,7 +6,7 @@ a wall-clock bound in a unit test only measures the machine.)
 
 from __future__ import annotations
 
-from agents.broker import BrokerConfig, Commission
+from agents.broker import BrokerSettings
 from hub import keys as K
 from hub.messages import Bar, SubmitOrder
 from tests.agents.broker.support import Rig
@@ -28,7 +28,7 @@ def _round_trips(rig: Rig, bars: list[Bar]) -> None:
 
 
 def test_finished_orders_are_forgotten() -> None:
-    rig = Rig(BrokerConfig(commission=Commission(0.001)))
+    rig = Rig(BrokerSettings(commission=0.001))
     _round_trips(rig, _bars(50_000))
     broker = rig.broker
     assert len(rig.rec.fills) > 45_000

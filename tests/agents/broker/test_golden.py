@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.broker import BrokerConfig, Commission
+from agents.broker import BrokerSettings
 from hub.messages import BUY, SELL, Bar
 from tests.agents.broker.support import Order, View, load_600559, run_backtrader, run_ours
 from tests.paths import SAMPLE_600559
@@ -50,7 +50,7 @@ class SmaTrend:
         return []
 
 
-CONFIG = BrokerConfig(cash=100_000.0, commission=Commission(0.0002))
+CONFIG = BrokerSettings(cash=100_000.0, commission=0.0002)
 
 
 def test_golden_final_value_fills_and_rejections() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.broker import BrokerConfig
+from agents.broker import BrokerSettings
 from hub import keys as K
 from hub.messages import BUY, LIMIT, SELL, STOP, STOP_LIMIT, AccountState, EndOfData
 from tests.agents.broker.support import Rig, bar
@@ -18,7 +18,7 @@ def fills(rig: Rig) -> list[tuple[str, float, float]]:
 
 
 def test_market_fills_at_next_open_after_acceptance() -> None:
-    rig = Rig(BrokerConfig(cash=10_000.0))
+    rig = Rig(BrokerSettings(cash=10_000.0))
     rig.bar(bar(0, 10, 11, 9, 10.5))
     oid = rig.submit(BUY, 100)
     assert rig.rec.kinds() == []  # nothing happens inside the publisher's call
@@ -57,7 +57,7 @@ def test_order_never_fills_on_a_bar_with_its_own_timestamp() -> None:
 
 
 def test_fill_on_close_uses_signal_close_and_signal_time() -> None:
-    rig = Rig(BrokerConfig(fill_on_close=True))
+    rig = Rig(BrokerSettings(fill_on_close=True))
     b0 = rig.bar(bar(0, 10, 11, 9, 10.5))
     rig.submit(BUY, 100)
     rig.bar(bar(1, 12, 12.5, 11.5, 12.2))
@@ -200,7 +200,7 @@ def test_cancel_before_acceptance_and_unknown_or_finished_ids() -> None:
 
 
 def test_cancel_a_partially_filled_order() -> None:
-    rig = Rig(BrokerConfig(volume_cap=0.1))
+    rig = Rig(BrokerSettings(volume_cap=0.1))
     rig.bar(bar(0, 10, 10.2, 9.8, 10, v=500))
     oid = rig.submit(BUY, 120)
     rig.bar(bar(1, 10, 10.2, 9.8, 10, v=500))
@@ -214,7 +214,7 @@ def test_cancel_a_partially_filled_order() -> None:
 
 
 def test_volume_cap_spreads_an_order_over_bars() -> None:
-    rig = Rig(BrokerConfig(volume_cap=0.1))
+    rig = Rig(BrokerSettings(volume_cap=0.1))
     rig.bar(bar(0, 10, 10.2, 9.8, 10, v=500))
     rig.submit(BUY, 120)
     for i, o in enumerate((10.1, 10.2, 10.3, 10.4), 1):
@@ -224,7 +224,7 @@ def test_volume_cap_spreads_an_order_over_bars() -> None:
 
 
 def test_volume_cap_zero_volume_bar_waits() -> None:
-    rig = Rig(BrokerConfig(volume_cap=0.5))
+    rig = Rig(BrokerSettings(volume_cap=0.5))
     rig.bar(bar(0, 10, 10.2, 9.8, 10, v=0))
     rig.submit(BUY, 10)
     rig.bar(bar(1, 10, 10.2, 9.8, 10, v=0))
@@ -234,7 +234,7 @@ def test_volume_cap_zero_volume_bar_waits() -> None:
 
 
 def test_fill_events_carry_position_and_cash_after() -> None:
-    rig = Rig(BrokerConfig(cash=1000.0))
+    rig = Rig(BrokerSettings(cash=1000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 10))
     rig.submit(BUY, 30)
     rig.submit(BUY, 20)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.broker import PER_SHARE, BrokerConfig, Commission, Slippage
+from agents.broker import BrokerSettings
 from hub.messages import BUY, LIMIT, MARKET, SELL, STOP, STOP_LIMIT, Bar
 from tests.agents.broker.support import (
     BtSetup,
@@ -194,9 +194,9 @@ def assert_same(ours: Outcome, ref: Outcome) -> None:
     assert ours.cash == pytest.approx(ref.cash, abs=1e-6)
 
 
-def run_both(tmp: Path, seed: int, strat: str, config: BrokerConfig, setup: BtSetup, n: int = 300):
+def run_both(tmp: Path, seed: int, strat: str, settings: BrokerSettings, setup: BtSetup, n: int = 300):
     bars = random_walk(seed, n)
-    ours = run_ours(bars, STRATEGIES[strat](seed), config)
+    ours = run_ours(bars, STRATEGIES[strat](seed), settings)
     ref = run_backtrader(bars, STRATEGIES[strat](seed), setup, tmp)
     return ours, ref
 
@@ -207,7 +207,7 @@ def run_both(tmp: Path, seed: int, strat: str, config: BrokerConfig, setup: BtSe
 def test_parity_percent_commission(tmp_path: Path, seed: int, strat: str, commission: float) -> None:
     cash = 10_000.0 if seed % 2 else 100_000.0
     ours, ref = run_both(
-        tmp_path, seed, strat, BrokerConfig(cash=cash, commission=Commission(commission)),
+        tmp_path, seed, strat, BrokerSettings(cash=cash, commission=commission),
         BtSetup(cash=cash, commission=commission),
     )
     assert ref.fills or ref.rejections, "the case must do something"
@@ -215,25 +215,25 @@ def test_parity_percent_commission(tmp_path: Path, seed: int, strat: str, commis
 
 
 VARIANTS = {
-    "slip_perc": (BrokerConfig(commission=Commission(0.001), slippage=Slippage(perc=0.002)),
+    "slip_perc": (BrokerSettings(commission=0.001, slippage_perc=0.002),
                   BtSetup(commission=0.001, slip_perc=0.002)),
-    "slip_fixed": (BrokerConfig(commission=Commission(0.0005), slippage=Slippage(fixed=0.07)),
+    "slip_fixed": (BrokerSettings(commission=0.0005, slippage_fixed=0.07),
                    BtSetup(commission=0.0005, slip_fixed=0.07)),
-    "slip_big": (BrokerConfig(slippage=Slippage(perc=0.03)), BtSetup(slip_perc=0.03)),
-    "slip_no_match": (BrokerConfig(slippage=Slippage(perc=0.01, slip_open=False, match=False, limit=False)),
+    "slip_big": (BrokerSettings(slippage_perc=0.03), BtSetup(slip_perc=0.03)),
+    "slip_no_match": (BrokerSettings(slippage_perc=0.01, slip_open=False, slip_match=False, slip_limit=False),
                       BtSetup(slip_perc=0.01, slip_flags=(False, False, False, False))),
-    "slip_limit_only": (BrokerConfig(slippage=Slippage(fixed=0.3, match=False)),
+    "slip_limit_only": (BrokerSettings(slippage_fixed=0.3, slip_match=False),
                         BtSetup(slip_fixed=0.3, slip_flags=(True, True, False, False))),
-    "slip_out": (BrokerConfig(slippage=Slippage(fixed=0.4, out=True)), BtSetup(slip_fixed=0.4, slip_flags=(True, True, True, True))),
-    "fill_on_close": (BrokerConfig(commission=Commission(0.0002), fill_on_close=True),
+    "slip_out": (BrokerSettings(slippage_fixed=0.4, slip_out=True), BtSetup(slip_fixed=0.4, slip_flags=(True, True, True, True))),
+    "fill_on_close": (BrokerSettings(commission=0.0002, fill_on_close=True),
                       BtSetup(commission=0.0002, coc=True)),
-    "coc_slip": (BrokerConfig(fill_on_close=True, slippage=Slippage(perc=0.01)), BtSetup(coc=True, slip_perc=0.01)),
-    "per_share": (BrokerConfig(commission=Commission(0.01, kind=PER_SHARE)), BtSetup(per_share=0.01)),
-    "per_share_min": (BrokerConfig(commission=Commission(0.005, kind=PER_SHARE, minimum=1.0)),
+    "coc_slip": (BrokerSettings(fill_on_close=True, slippage_perc=0.01), BtSetup(coc=True, slip_perc=0.01)),
+    "per_share": (BrokerSettings(commission_per_share=0.01), BtSetup(per_share=0.01)),
+    "per_share_min": (BrokerSettings(commission_per_share=0.005, min_commission=1.0),
                       BtSetup(per_share=0.005, minimum=1.0)),
-    "percent_min": (BrokerConfig(commission=Commission(0.0003, minimum=5.0)), BtSetup(commission=0.0003, minimum=5.0)),
-    "volume_cap": (BrokerConfig(commission=Commission(0.001), volume_cap=0.25), BtSetup(commission=0.001, volume_cap=0.25)),
-    "no_check_submit": (BrokerConfig(commission=Commission(0.001), check_submit=False),
+    "percent_min": (BrokerSettings(commission=0.0003, min_commission=5.0), BtSetup(commission=0.0003, minimum=5.0)),
+    "volume_cap": (BrokerSettings(commission=0.001, volume_cap=0.25), BtSetup(commission=0.001, volume_cap=0.25)),
+    "no_check_submit": (BrokerSettings(commission=0.001, check_submit=False),
                         BtSetup(commission=0.001, checksubmit=False)),
 }
 

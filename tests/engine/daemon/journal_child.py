@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from agents.broker import BrokerAgent, BrokerConfig
+from agents.broker import BrokerAgent, BrokerSettings
 from engine.daemon.journal import Journal, SessionStart
 from engine.runtime.logs import configure_logging
 from hub import keys as K
@@ -22,7 +22,7 @@ async def trade_forever(directory: str) -> None:
     bus = Bus(clock=lambda: clock_ts[0])
     journal = Journal(bus, directory, fsync_every=16, fsync_interval=0.002)
     journal.attach()
-    broker = BrokerAgent(bus, lambda: clock_ts[0], BrokerConfig(cash=1e9))
+    broker = BrokerAgent(bus, lambda: clock_ts[0], BrokerSettings(cash=1e9))
     broker.attach()
     out = sys.stdout
 

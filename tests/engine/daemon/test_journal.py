@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.broker import BrokerAgent, BrokerConfig
+from agents.broker import BrokerAgent, BrokerSettings
 from engine.daemon.journal import Journal, OpenOrderState, SessionStart, Snapshot, cut_torn_tail
 from engine.daemon.recovery import read_records, recover
 from hub import keys as K
@@ -45,7 +45,7 @@ def journaled_broker(tmp_path, cash=100_000.0, **journal_kwargs):
     journal = Journal(bus, tmp_path, **journal_kwargs)
     journal.attach()
     journal.append(SessionStart(ts=0, mode="test", strategy="s", cash=cash))
-    broker = BrokerAgent(bus, lambda: 0, BrokerConfig(cash=cash))
+    broker = BrokerAgent(bus, lambda: 0, BrokerSettings(cash=cash))
     broker.attach()
     return bus, journal, broker
 
