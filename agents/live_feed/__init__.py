@@ -20,6 +20,12 @@ blank lines are tolerated; unknown fields are ignored)::
   (``Z`` or an offset; no offset means UTC; resolved to the microsecond).
 * numbers: JSON numbers (integers accepted where floats are expected).
 
+A well-formed line that breaks the market-data rules (:mod:`hub.market_rules`:
+finite positive prices, high >= low, open and close inside the range,
+non-negative sizes, bid <= ask, timestamps inside int64 and never going
+backwards per instrument) is refused: counted per rule, logged once per rule
+with a sample line, never published.
+
 A last line cut short by a disconnect is decoded like any other: a whole
 object without its newline is kept, a cut one is counted as truncated.
 """

@@ -20,6 +20,7 @@ from agents.base import Agent
 from agents.live_feed.backoff import Backoff
 from agents.live_feed.wire import decode_line, parse_tcp_url
 from hub.bus import Bus
+from hub.market_rules import MarketDataCheck
 
 SHOWN = 200  # characters of a bad line kept in the log
 LOG_FIRST = 20  # malformed lines logged one by one, then one in LOG_EVERY
@@ -29,7 +30,7 @@ LOG_EVERY = 1000
 class FeedStats:
     """What the feed has seen; read by the status collector and tests."""
 
-    __slots__ = ("lines", "published", "malformed", "truncated", "too_long", "connects", "disconnects",
+    __slots__ = ("lines", "published", "malformed", "truncated", "too_long", "refused", "connects", "disconnects",
                  "connect_failures", "connected", "last_error", "last_bad_line")
 
     def __init__(self) -> None:
@@ -38,6 +39,7 @@ class FeedStats:
         self.malformed = 0
         self.truncated = 0
         self.too_long = 0
+        self.refused = 0  # well-formed lines that break the market-data rules (hub.market_rules)
         self.connects = 0
         self.disconnects = 0
         self.connect_failures = 0
@@ -100,6 +102,7 @@ class LiveFeedAgent(Agent):
         self.max_line = max_line
         self.connect_timeout = connect_timeout
         self.stats = FeedStats()
+        self.rules = MarketDataCheck()  # per instrument time order: one per connection's stream, kept across reconnects
         self.line_read_at = 0.0  # perf_counter() when the line being published was read: latency probes
         self.connected = asyncio.Event()
         self._log = logwood.get_logger(self.name)
@@ -187,6 +190,15 @@ class LiveFeedAgent(Agent):
                 stats.truncated += 1
                 self._bad(line, "truncated by disconnect: " + str(exc))
             return
+        bad = self.rules.check(msg)
+        if bad is not None:
+            stats.refused += 1
+            if self.rules.first_of_its_kind(bad):
+                shown = _shown(line)
+                self.rules.samples[bad.rule] = shown
+                self._log.warning("Feed message refused (%s: %s), first of its kind; counted from now on: %r",
+                                  bad.rule, bad.detail, shown)
+            return
         stats.published += 1
         try:
             self.bus.publish(key, msg)
@@ -201,7 +213,11 @@ class LiveFeedAgent(Agent):
     def _bad(self, line: bytes, reason: str) -> None:
         stats = self.stats
         stats.malformed += 1
-        shown = line[:SHOWN].decode("utf-8", "replace") + ("..." if len(line) > SHOWN else "")
+        shown = _shown(line)
         stats.last_bad_line = shown
         if stats.malformed <= LOG_FIRST or stats.malformed % LOG_EVERY == 0:
             self._log.warning("Malformed feed line #%d skipped (%s): %r", stats.malformed, reason, shown)
+
+
+def _shown(line: bytes) -> str:
+    return line[:SHOWN].decode("utf-8", "replace") + ("..." if len(line) > SHOWN else "")

@@ -141,6 +141,7 @@ class Daemon:
                               seed=settings.backoff_seed)
             self.feed = LiveFeedAgent(ingress, clock, settings.feed or "", backoff=backoff)
             collector.sources["feed"] = lambda: {**self.feed.stats.as_dict(), "url": self.feed.url,  # type: ignore[union-attr]
+                                                 "refused_by_rule": self.feed.rules.status(),  # type: ignore[union-attr]
                                                  "backoff_history": list(self.feed.backoff.history)[-10:]}  # type: ignore[union-attr]
         else:
             assert isinstance(clock, LoopClock)

@@ -25,22 +25,33 @@ from agents.live_feed.wire import decode_line
 from engine.runtime.clocks import LoopClock
 from hub import keys as K
 from hub.bus import Bus
+from hub.market_rules import MarketDataCheck
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 YIELD_EVERY = 256  # events published back to back before letting the loop run (when none is due later)
 
 
 def ndjson_events(path: str | Path) -> Iterator[tuple[Any, Any]]:
-    """(key, message) per line of a captured feed; bad lines are logged and skipped, as live."""
+    """(key, message) per line of a captured feed; bad lines, and messages the live feed would refuse
+    (:mod:`hub.market_rules`), are logged and skipped, as live."""
     log = logwood.get_logger("replay")
+    rules = MarketDataCheck()
     with open(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                yield decode_line(line)
+                key, msg = decode_line(line)
             except ValueError as exc:
                 log.warning("%s:%d: malformed line skipped (%s)", str(path), number, str(exc))
+                continue
+            bad = rules.check(msg)
+            if bad is not None:
+                if rules.first_of_its_kind(bad):
+                    log.warning("%s:%d: field %r: %s (skipped; the first of its kind)", str(path), number,
+                                bad.field, bad.detail)
+                continue
+            yield key, msg
 
 
 def replay_events(paths: Iterable[str], format: str = "auto", skip_bad: bool = False) -> Iterator[tuple[Any, Any]]:

@@ -302,3 +302,54 @@ def test_reconnect_attempts_follow_the_seeded_schedule():
     expected = Backoff(base=0.5, factor=2, cap=4.0, jitter=0.3, seed=9)
     assert history[:6] == [expected.next() for _ in range(6)]
     assert elapsed >= sum(history[:5])  # it really waited them (in loop time)
+
+
+# ---------------------------------------------------------------- the market-data rules at the edge
+
+T0 = 1_700_000_000_000_000_000
+
+
+def line(**fields) -> bytes:
+    return json.dumps(fields).encode() + b"\n"
+
+
+REFUSED = [  # (line, rule): each was once accepted and reached the broker
+    (line(type="bar", symbol="ABC", ts=T0 + 1, open=1e308, high=1e308, low=1e308, close=1e308, volume=1), "too large"),
+    (line(type="trade", symbol="ABC", ts=T0 + 1, price=-10, size=1), "not positive"),
+    (line(type="bar", symbol="ABC", ts=T0 + 1, open=10, high=9, low=11, close=10, volume=1), "low above high"),
+    (line(type="trade", symbol="ABC", ts=T0 + 1, price=10, size=-5), "negative"),
+    (line(type="bar", symbol="ABC", ts=T0 + 1, open=10, high=11, low=9, close=10, volume=-1), "negative"),
+    (line(type="trade", symbol="ABC", ts=T0 - 1, price=10, size=1), "timestamp going backwards"),
+    (line(type="quote", symbol="ABC", ts=T0 + 1, bid=10.2, ask=10.1), "bid above ask"),
+    (line(type="trade", symbol="ABC", ts=2**64, price=10, size=1), "timestamp out of range"),
+]
+
+
+def test_each_bad_message_is_counted_logged_once_and_never_published(logwood_handler_mock):
+    good = [line(type="trade", symbol="ABC", ts=T0, price=10, size=1),
+            line(type="quote", symbol="ABC", ts=T0, bid=10, ask=10.1),
+            line(type="bar", symbol="ABC", ts=T0, open=10, high=11, low=9, close=10, volume=1)]
+
+    async def main():
+        server = await LineServer().start()
+        _, feed, seen = make_feed(server.port)
+        feed.start()
+        await server.connected.wait()
+        await server.send(b"".join(good))
+        for bad, _ in REFUSED:
+            await server.send(bad + bad)  # each twice: counted twice, logged once
+        await server.send(line(type="trade", symbol="ABC", ts=T0 + 2, price=10.5, size=1))
+        await seen.wait_for(4)
+        await feed.close()
+        await server.kill()
+        return feed, seen
+
+    feed, seen = run(main)
+    assert len(seen.messages) == 4 and seen.messages[-1].price == 10.5  # only the good ones reached the bus
+    assert feed.stats.refused == 2 * len(REFUSED) and feed.stats.published == 4
+    rules = feed.rules.status()
+    assert rules["by_rule"] == {"too large": 2, "not positive": 2, "low above high": 2, "negative": 4,
+                                "timestamp going backwards": 2, "bid above ask": 2, "timestamp out of range": 2}
+    assert '"price": -10' in rules["samples"]["not positive"]
+    warnings = [w for w in logwood_handler_mock["WARNING"] if "refused" in w]
+    assert len(warnings) == len(rules["by_rule"])  # one log line per kind
