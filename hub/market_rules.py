@@ -24,7 +24,7 @@ from typing import Any
 from hub.messages import Bar, Quote, Trade
 
 MAX_PRICE = 1e12
-MAX_QUANTITY = 1e15
+MAX_QUANTITY = 1e18
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 

@@ -1,8 +1,9 @@
-"""The sanity rules a bar must pass (all vectorised; only rejected rows cost Python time).
+"""The market-data rules (:mod:`hub.market_rules`) applied a column at a time; only rejected rows cost Python time.
 
-Strict but reasonable:
-* prices and volume must be finite (``nan``/``inf`` are refused);
-* volume must be >= 0; prices may be zero or negative (spreads, 2020 oil);
+The rules and their wording live in ``hub/market_rules.py``, shared with the
+live feed, so a file and a feed refuse the same bars:
+* prices finite, > 0 and at most ``MAX_PRICE``; volume finite, >= 0 and at
+  most ``MAX_QUANTITY``;
 * ``low <= open <= high``, ``low <= close <= high`` (and so ``low <= high``);
 * timestamps strictly increase within a file (equal counts as not increasing).
 
@@ -16,15 +17,16 @@ from __future__ import annotations
 import numpy as np
 
 from engine.data.problems import Problems
-
-_RELATIONS = (  # (lower, upper) pairs that must hold as lower <= upper
-    ("low", "high"),
-    ("low", "open"),
-    ("open", "high"),
-    ("low", "close"),
-    ("close", "high"),
+from hub.market_rules import (
+    MAX_PRICE,
+    MAX_QUANTITY,
+    ORDER_RELATIONS,
+    PRICE_FIELDS,
+    QUANTITY_FIELDS,
+    price_problem,
+    quantity_problem,
+    relation_problem,
 )
-_TIE_ORDER = ("open", "close", "high", "low")
 
 
 def check_values(
@@ -33,41 +35,37 @@ def check_values(
     problems: Problems,
     considered: np.ndarray | None = None,
 ) -> None:
-    """Finite prices/volume, non-negative volume and OHLC order; ``names`` maps logical -> file column names."""
-    for key in ("open", "high", "low", "close", "volume"):
+    """The bar rules of :mod:`hub.market_rules`; ``names`` maps logical -> file column names."""
+    for key, limit, describe in (
+        [(k, MAX_PRICE, price_problem) for k in PRICE_FIELDS["bar"]]
+        + [(k, MAX_QUANTITY, quantity_problem) for k in QUANTITY_FIELDS["bar"]]
+    ):
         col = values[key]
-        bad = ~np.isfinite(col)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(col) | (col > limit) | ((col <= 0) if describe is price_problem else (col < 0))
         if considered is not None:
             bad &= considered
         if bad.any():
-            problems.add(
-                np.flatnonzero(bad), names[key], lambda i, col=col: f"{col[i]!r} is not a finite number"
-            )
-    vol = values["volume"]
-    bad = vol < 0
+            problems.add(np.flatnonzero(bad), names[key],
+                         lambda i, col=col, key=key, describe=describe: describe(key, float(col[i])).detail)
+    relations = ORDER_RELATIONS["bar"]
+    bad = np.zeros(len(values["open"]), dtype=bool)
+    for lower, upper in relations:
+        bad |= values[lower] > values[upper]
     if considered is not None:
         bad &= considered
-    if bad.any():
-        problems.add(np.flatnonzero(bad), names["volume"], lambda i: f"volume {vol[i]!r} is negative")
-    o, h, lo, c = values["open"], values["high"], values["low"], values["close"]
-    bad = (h < lo) | (o < lo) | (o > h) | (c < lo) | (c > h)
-    if considered is not None:
-        bad &= considered
+    if problems:
+        bad &= ~problems.bad_mask()  # a row already refused for a value is named once, for that value
     if not bad.any():
         return
     by_field: dict[str, list[int]] = {}
     reasons: dict[int, str] = {}
     for i in np.flatnonzero(bad).tolist():
-        row = {k: float(values[k][i]) for k in ("open", "high", "low", "close")}
-        broken = [(a, b) for a, b in _RELATIONS if not row[a] <= row[b]]
-        votes = {k: sum(k in pair for pair in broken) for k in _TIE_ORDER}
-        blamed = max(_TIE_ORDER, key=lambda k: (votes[k], -_TIE_ORDER.index(k)))
-        a, b = next(pair for pair in broken if blamed in pair)
-        other = b if blamed == a else a
-        relation = "above" if blamed == a else "below"
-        reasons[i] = f"{blamed} {row[blamed]!r} is {relation} {other} {row[other]!r}"
-        by_field.setdefault(blamed, []).append(i)
-    for key in _TIE_ORDER:
+        found = relation_problem({k: float(values[k][i]) for k in PRICE_FIELDS["bar"]}, relations)
+        assert found is not None
+        reasons[i] = found.detail
+        by_field.setdefault(found.field, []).append(i)
+    for key in ("open", "close", "high", "low"):
         if key in by_field:
             problems.add(np.array(by_field[key]), names[key], reasons.__getitem__)
 

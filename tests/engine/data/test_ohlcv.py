@@ -171,10 +171,11 @@ def test_numbers_parse_like_python_float(tmp_path):
         "5.",
         "00012.50",
     ]
-    body = "".join(f"2020-01-{i + 1:02d},{t},{t},{t},{t},1\n" for i, t in enumerate(texts))
+    # in the volume column: the market-data rules allow it zero (and -0.0), prices must be positive
+    body = "".join(f"2020-01-{i + 1:02d},1,1,1,1,{t}\n" for i, t in enumerate(texts))
     cols, _ = load_columns(write(tmp_path, "date,open,high,low,close,volume\n" + body))
-    assert cols.open.tolist() == [float(t) for t in texts]
-    assert np.signbit(cols.open[1])
+    assert cols.volume.tolist() == [float(t) for t in texts]
+    assert np.signbit(cols.volume[1])
 
 
 def test_stream_yields_bars_with_the_file_stem(tmp_path):

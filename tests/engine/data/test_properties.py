@@ -10,14 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.data import DataError, load_columns
+from hub.market_rules import MAX_PRICE, MAX_QUANTITY
 
 FIELDS = ("ts", "open", "high", "low", "close", "volume")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
-tiny_or_wide = st.one_of(
-    finite, st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
-)
+# Every value the market-data rules allow (hub.market_rules): prices in (0, MAX_PRICE], volumes in [0, MAX_QUANTITY].
+prices = st.one_of(st.floats(min_value=0.01, max_value=1e6), st.floats(min_value=1e-300, max_value=MAX_PRICE))
+volumes = st.one_of(st.just(0.0), st.floats(min_value=1e-300, max_value=MAX_QUANTITY))
 
 
 @st.composite
@@ -28,11 +28,11 @@ def bar_tables(draw):
     ts_s = (start + np.cumsum(steps)).tolist()
     rows = []
     for t in ts_s:
-        a, b = draw(tiny_or_wide), draw(tiny_or_wide)
+        a, b = draw(prices), draw(prices)
         lo, hi = min(a, b), max(a, b)
         o = draw(st.sampled_from([lo, hi, (lo + hi) / 2]))
         c = draw(st.sampled_from([lo, hi, o]))
-        vol = abs(draw(tiny_or_wide))
+        vol = draw(volumes)
         rows.append([t, o, hi, lo, c, vol])
     return rows
 

@@ -49,8 +49,8 @@ def test_merge_across_many_small_chunks_matches_a_full_sort(tmp_path):
     paths, expected = [], []
     for k, name in enumerate(["S2", "S1", "S3", "S0"]):
         stamps = np.unique(rng.integers(0, 3000, size=400)) * 60
-        paths.append(write(tmp_path, f"{name}.csv", stamps.tolist(), price=float(k)))
-        expected += [(int(t) * 10**9, name, k) for t in stamps]
+        paths.append(write(tmp_path, f"{name}.csv", stamps.tolist(), price=float(k + 1)))  # prices are positive
+        expected += [(int(t) * 10**9, name, k + 1) for t in stamps]
     expected.sort(key=lambda r: (r[0], r[1], r[2]))
     stream = open_stream(paths, chunk_bytes=256)  # ~10 rows per block: many merge rounds
     got = [(bar.ts, bar.instrument, int(bar.close)) for bar in stream]
