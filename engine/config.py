@@ -75,6 +75,7 @@ class DaemonConfig:
     bar_grace: str = "0s"  # wait this long past an interval's end before the timer closes its bar
     control: str | None = None  # HOST:PORT of the control server; None = off
     control_token: str | None = None  # Bearer token; required to bind a non-loopback address
+    control_hosts: tuple[str, ...] = ()  # Host names the control server answers besides loopback and its address
     journal: str | None = None  # directory of the append-only journal; None = no journal, no recovery
     fsync_every: int = 64  # journal records per fsync batch ...
     fsync_interval_ms: float = 5.0  # ... or this long after the first unsynced record
@@ -86,8 +87,10 @@ class DaemonConfig:
     backoff_seed: int | None = 0  # jitter seed (recorded; None = random)
 
     def __post_init__(self) -> None:
-        if isinstance(self.replay, str | list):
-            object.__setattr__(self, "replay", tuple([self.replay] if isinstance(self.replay, str) else self.replay))
+        for name in ("replay", "control_hosts"):
+            value = getattr(self, name)
+            if isinstance(value, str | list):
+                object.__setattr__(self, name, tuple([value] if isinstance(value, str) else value))
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ def add_run_command(commands: Any) -> None:
     run.add_argument("--control", metavar="HOST:PORT", help="control server address ([daemon] control)")
     run.add_argument("--control-token", metavar="TOKEN",
                      help=f"Bearer token for the control server ([daemon] control_token, or ${TOKEN_ENV})")
+    run.add_argument("--control-host", action="append", metavar="NAME",
+                     help="a Host name the control server answers besides loopback (repeatable; [daemon] control_hosts)")
     run.add_argument("--journal", metavar="DIR", help="append-only journal directory; recovers on restart ([daemon] journal)")
     run.add_argument("--queue-size", type=int, metavar="N", help="market data queued for a lagging strategy ([daemon] queue_size)")
     run.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], help="event loop ([daemon] loop)")
@@ -51,6 +53,7 @@ def daemon_config_from_args(args: argparse.Namespace) -> Config:
     config = override(config, "daemon", feed=args.feed, replay=tuple(args.replay) if args.replay else None,
                       time_dilation=dilation, bar_interval=args.bar_interval, control=args.control,
                       control_token=args.control_token or os.environ.get(TOKEN_ENV) or None,
+                      control_hosts=tuple(args.control_host) if args.control_host else None,
                       journal=args.journal, queue_size=args.queue_size, loop=args.loop)
     if args.feed:
         config = override(config, "daemon", replay=())

@@ -8,6 +8,23 @@ collector's snapshot; ``POST /stop`` -> asks the daemon to stop gracefully
 Bound to 127.0.0.1 by default. A non-loopback address is refused unless a
 token is configured; with a token, every request must carry
 ``Authorization: Bearer <token>`` or gets 401 (on loopback too).
+
+No web page can drive it (a page's JavaScript runs on the operator's machine,
+where loopback is reachable):
+
+* ``Host`` must be an allowed name (loopback names, the bound address, and
+  ``[daemon] control_hosts``), or the request gets 403: a DNS-rebound name
+  pointing at 127.0.0.1 is refused.
+* ``Origin``, when a browser sends one, must be this server's own origin
+  (``http://<allowed host>:<port>``), on every request and on the WebSocket
+  handshake: a foreign page's fetch, form post or WebSocket gets 403.
+* Requests that change state (``POST /stop``, ``GET /profile``) need the
+  token when one is set, else the ``X-Engine-Control`` header, which no
+  cross-origin page can send without a CORS preflight this server never
+  grants. A ``text/plain`` form post therefore cannot stop the daemon.
+* A malformed request (a header that is not ASCII, a bad parameter) gets a
+  4xx and one log line; an unexpected failure a 500 and one log line, never
+  a traceback in the response.
 """
 
 from __future__ import annotations
@@ -50,13 +67,27 @@ def parse_listen(address: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", number
 
 
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+CONTROL_HEADER = "X-Engine-Control"
+STATE_CHANGING = frozenset({("POST", "/stop"), ("GET", "/profile")})
+
+
+def host_name(header: str) -> str:
+    """The name part of a ``Host`` header (``[::1]:8080`` -> ``::1``), lower case."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
 def _dumps(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
 class ControlServer:
     def __init__(self, snapshot: Snapshot, request_stop: Callable[[str], None], host: str = "127.0.0.1",
-                 port: int = 0, token: str | None = None, push_interval: float = 0.25) -> None:
+                 port: int = 0, token: str | None = None, push_interval: float = 0.25,
+                 allowed_hosts: tuple[str, ...] = ()) -> None:
         if not is_loopback(host) and not token:
             raise ValueError(f"refusing to serve control on non-loopback {host!r} without a token "
                              "(set [daemon] control_token or bind 127.0.0.1)")
@@ -66,12 +97,14 @@ class ControlServer:
         self.port = port
         self.token = token
         self.push_interval = push_interval
+        self.allowed_hosts = frozenset(h.lower().strip("[]") for h in (*LOOPBACK_NAMES, host, *allowed_hosts))
+        self.refused = 0  # requests answered 4xx by the checks here
         self._log = logwood.get_logger("control")
         self._runner: web.AppRunner | None = None
         self._ticker = RealTimeTicker(push_interval, self._on_tick, name="control-push")
         self._next_tick: asyncio.Future[None] | None = None
         self._sockets: set[web.WebSocketResponse] = set()
-        self.app = web.Application(middlewares=[self._auth])
+        self.app = web.Application(middlewares=[self._contained, self._same_origin, self._auth])
         self.app.add_routes([
             web.get("/health", self.health),
             web.get("/status", self.status),
@@ -79,14 +112,63 @@ class ControlServer:
             web.get("/ws", self.websocket),
         ])
 
+    # ------------------------------------------------------------ the checks, outermost first
+
+    @web.middleware
+    async def _contained(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Whatever goes wrong in a request ends as one log line and a JSON error, never a traceback."""
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except (UnicodeError, ValueError) as exc:
+            return self._refuse(request, 400, f"malformed request: {type(exc).__name__}")
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            self._log.error("Control request %s %s failed: %s", request.method, request.path, repr(exc))
+            return web.json_response({"error": "internal error"}, status=500)
+
+    @web.middleware
+    async def _same_origin(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        host = host_name(request.headers.get("Host", ""))
+        if host not in self.allowed_hosts:
+            return self._refuse(request, 403, "host not allowed")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.lower() not in self._origins():
+            return self._refuse(request, 403, "origin not allowed")
+        return await handler(request)
+
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self.token:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+            if not self._token_given(request):
+                self._refuse(request, 401, "unauthorized", log_only=True)
                 return web.json_response({"error": "unauthorized"}, status=401,
                                          headers={"WWW-Authenticate": "Bearer"})
+        elif (request.method, request.path) in STATE_CHANGING and CONTROL_HEADER not in request.headers:
+            return self._refuse(request, 403, f"state-changing request needs the token or the {CONTROL_HEADER} header")
         return await handler(request)
+
+    def _token_given(self, request: web.Request) -> bool:
+        expected = f"Bearer {self.token}".encode()
+        given = request.headers.get("Authorization", "")
+        if not given and request.path == "/ws":  # a browser's WebSocket cannot set headers: the page passes it
+            given = "Bearer " + request.query.get("token", "")
+        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected)
+
+    def _origins(self) -> frozenset[str]:
+        port = self.port
+        names = [f"[{h}]" if ":" in h else h for h in self.allowed_hosts]
+        return frozenset(f"{scheme}://{name}{suffix}" for scheme in ("http", "https") for name in names
+                         for suffix in (f":{port}", ""))
+
+    def _refuse(self, request: web.Request, status: int, reason: str, log_only: bool = False) -> web.Response:
+        self.refused += 1
+        self._log.warning("Control request refused (%d %s): %s %s from %s, Host %r, Origin %r", status, reason,
+                          request.method, request.path, str(request.remote),
+                          request.headers.get("Host", ""), request.headers.get("Origin", ""))
+        return web.json_response({"error": reason}, status=status)
 
     # ------------------------------------------------------------ lifecycle
 

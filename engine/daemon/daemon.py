@@ -186,7 +186,8 @@ class Daemon:
             if self.settings.control:
                 host, port = parse_listen(self.settings.control)
                 self.control = ControlServer(self.collector.snapshot, self.request_stop, host, port,
-                                             token=self.settings.control_token)
+                                             token=self.settings.control_token,
+                                             allowed_hosts=self.settings.control_hosts)
                 await self.control.start()
             if self.journal is not None:
                 self.journal.append(SessionStart(

@@ -62,7 +62,7 @@ def test_health_status_and_stop():
                 health = (r.status, await r.json())
             async with http.get(url(server, "/status")) as r:
                 status = await r.json()
-            async with http.post(url(server, "/stop")) as r:
+            async with http.post(url(server, "/stop"), headers={"X-Engine-Control": "1"}) as r:
                 stop = (r.status, await r.json())
         await server.close()
         await collector.lag.stop()
@@ -176,3 +176,92 @@ def test_websocket_closes_when_the_server_stops():
         return closed
 
     assert run(main) is True  # the client sees the close; nothing hangs
+
+
+# ---------------------------------------------------------------- no web page can drive it
+
+
+async def request(server, method, path, headers=None, data=None):
+    async with aiohttp.ClientSession() as http, http.request(method, url(server, path), headers=headers,
+                                                             data=data) as r:
+        return r.status, await r.text()
+
+
+def test_a_cross_origin_form_post_cannot_stop_the_daemon(logwood_handler_mock):
+    async def main():
+        _, collector, server, stops = await serving()
+        port = server.port
+        answers = {
+            # a page on evil.example posting a text/plain "simple request": no preflight is needed for it
+            "evil origin": await request(server, "POST", "/stop", {"Origin": "http://evil.example",
+                                                                    "Content-Type": "text/plain"}, "stop"),
+            "null origin": await request(server, "POST", "/stop", {"Origin": "null"}, "stop"),
+            # our own origin but no custom header: a form on a page we did not serve cannot add one
+            "no header": await request(server, "POST", "/stop", {"Content-Type": "text/plain"}, "stop"),
+            "dns rebinding": await request(server, "GET", "/status", {"Host": f"evil.example:{port}"}),
+            "rebinding stop": await request(server, "POST", "/stop", {"Host": f"evil.example:{port}",
+                                                                     "X-Engine-Control": "1"}),
+            "our page": await request(server, "GET", "/status", {"Origin": f"http://127.0.0.1:{port}"}),
+            "localhost": await request(server, "GET", "/health", {"Host": f"localhost:{port}"}),
+            "operator": await request(server, "POST", "/stop", {"X-Engine-Control": "1"}),
+        }
+        await server.close()
+        await collector.lag.stop()
+        return answers, stops, server.refused
+
+    answers, stops, refused = run(main)
+    statuses = {name: status for name, (status, _) in answers.items()}
+    assert statuses == {"evil origin": 403, "null origin": 403, "no header": 403, "dns rebinding": 403,
+                        "rebinding stop": 403, "our page": 200, "localhost": 200, "operator": 202}
+    assert stops == ["control API"]  # only the operator's request stopped it
+    assert refused == 5 and len([w for w in logwood_handler_mock["WARNING"] if "refused" in w]) == 5
+    assert "access-control" not in answers["our page"][1].lower()
+
+
+def test_a_foreign_page_cannot_open_the_websocket():
+    async def main():
+        _, collector, server, _ = await serving()
+        async with aiohttp.ClientSession() as http:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(url(server, "/ws"), headers={"Origin": "http://evil.example"})
+            with pytest.raises(aiohttp.WSServerHandshakeError) as rebound:
+                await http.ws_connect(url(server, "/ws"), headers={"Host": f"evil.example:{server.port}"})
+            async with http.ws_connect(url(server, "/ws"), headers={"Origin": f"http://localhost:{server.port}"}) as ws:
+                first = json.loads((await ws.receive()).data)
+        await server.close()
+        await collector.lag.stop()
+        return refused.value.status, rebound.value.status, first
+
+    refused, rebound, first = run(main)
+    assert (refused, rebound) == (403, 403) and first["mode"] == "test"
+
+
+def test_malformed_requests_get_a_4xx_and_one_log_line_never_a_traceback(logwood_handler_mock):
+    raw = [
+        b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \xc3\xa9\xff\r\n\r\n",
+        b"POST /stop HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \xe2\x82\xac\r\nContent-Length: 0\r\n\r\n",
+        b"GET /status HTTP/1.1\r\nHost: \xff\xfe\r\n\r\n",
+    ]
+
+    async def main():
+        _, collector, server, stops = await serving(token="s3cret")
+        answers = []
+        for data in raw:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(data)
+            await writer.drain()
+            answers.append(await reader.read(4096))
+            writer.close()
+            await writer.wait_closed()
+        await server.close()
+        await collector.lag.stop()
+        return answers, stops
+
+    answers, stops = run(main)
+    assert stops == []
+    for answer in answers:
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500, answer
+        assert b"Traceback" not in answer
+    assert not logwood_handler_mock["ERROR"]
+    assert all("Traceback" not in w for w in logwood_handler_mock["WARNING"])
