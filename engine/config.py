@@ -77,11 +77,13 @@ class DaemonConfig:
     control_token: str | None = None  # Bearer token; required to bind a non-loopback address
     control_hosts: tuple[str, ...] = ()  # Host names the control server answers besides loopback and its address
     journal: str | None = None  # directory of the append-only journal; None = no journal, no recovery
+    journal_accept_corrupt: bool = False  # start on a damaged journal: skip what cannot be read (else refuse)
     fsync_every: int = 64  # journal records per fsync batch ...
     fsync_interval_ms: float = 5.0  # ... or this long after the first unsynced record
     queue_size: int = 10_000  # market data queued for a lagging strategy before conflating
     loop: str = "auto"  # auto (uvloop live, dilated/virtual for replays), uvloop, asyncio
     stop_timeout: float = 2.0  # seconds a graceful stop may take
+    strategy_max_errors: int = 10  # a strategy raising this many times is halted (orders cancelled); 0 = never
     backoff_base: float = 0.1  # feed reconnect: first delay (s) ...
     backoff_cap: float = 10.0  # ... longest delay
     backoff_seed: int | None = 0  # jitter seed (recorded; None = random)

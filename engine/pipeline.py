@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from agents.base import Agent
 from agents.broker import BrokerAgent
@@ -18,6 +19,8 @@ from agents.strategy_host import StrategyHost
 from engine.config import Config
 from hub.bus import Bus
 from strategies import load_strategy
+
+STRATEGY_NAME = "strategy"  # the host's agent name, and the ``strategy`` of its orders
 
 
 @dataclass
@@ -31,13 +34,18 @@ class Pipeline:
         return [self.broker, self.model_state, self.host]
 
 
-def build_pipeline(bus: Bus, clock: Callable[[], int], config: Config, marks_every: int = BrokerAgent.MARKS_EVERY) -> Pipeline:
-    """``marks_every``: the broker's equity marks per published block (1 when someone watches live)."""
+def build_pipeline(bus: Bus, clock: Callable[[], int], config: Config, marks_every: int = BrokerAgent.MARKS_EVERY,
+                   broker_bus: Any = None, host_bus: Any = None) -> Pipeline:
+    """``marks_every``: the broker's equity marks per published block (1 when someone watches live).
+
+    ``broker_bus`` / ``host_bus``: the bus as the broker / strategy host see it, when the daemon gates
+    their handlers (:class:`engine.daemon.gate.GatedBus`); ``bus`` otherwise.
+    """
     strategy_cls = load_strategy(config.strategy.name)
     pipeline = Pipeline(
-        broker=BrokerAgent(bus, clock, config.broker, marks_every=marks_every),
+        broker=BrokerAgent(broker_bus or bus, clock, config.broker, marks_every=marks_every),
         model_state=ModelStateAgent(bus, clock),
-        host=StrategyHost(bus, clock, strategy_cls, name="strategy", params=config.strategy.params,
+        host=StrategyHost(host_bus or bus, clock, strategy_cls, name=STRATEGY_NAME, params=config.strategy.params,
                           initial_cash=config.broker.cash),
     )
     for agent in pipeline.agents:

@@ -25,6 +25,7 @@ ORDER_LATENCY = "orders.latency"  # timer, ms: market event in -> the order it c
 
 EQUITY = "account.equity"  # gauge
 CASH = "account.cash"  # gauge
+HALTED = "daemon.halted"  # gauge: 1 once the daemon halted order flow (its journal failed)
 
 _NOT_A_PART = re.compile(r"[^A-Za-z0-9_-]+")
 

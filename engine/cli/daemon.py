@@ -33,6 +33,10 @@ def add_run_command(commands: Any) -> None:
     run.add_argument("--control-host", action="append", metavar="NAME",
                      help="a Host name the control server answers besides loopback (repeatable; [daemon] control_hosts)")
     run.add_argument("--journal", metavar="DIR", help="append-only journal directory; recovers on restart ([daemon] journal)")
+    run.add_argument("--journal-accept-corrupt", action="store_true", default=None,
+                     help="start on a damaged journal, skipping what cannot be read ([daemon] journal_accept_corrupt)")
+    run.add_argument("--strategy-max-errors", type=int, metavar="N",
+                     help="halt a strategy after N exceptions, cancelling its orders; 0 = never ([daemon] strategy_max_errors)")
     run.add_argument("--queue-size", type=int, metavar="N", help="market data queued for a lagging strategy ([daemon] queue_size)")
     run.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], help="event loop ([daemon] loop)")
     run.add_argument("--out", metavar="DIR", help="write fills.csv, orders.csv, equity.csv and status.json here ([output] dir)")
@@ -54,7 +58,8 @@ def daemon_config_from_args(args: argparse.Namespace) -> Config:
                       time_dilation=dilation, bar_interval=args.bar_interval, control=args.control,
                       control_token=args.control_token or os.environ.get(TOKEN_ENV) or None,
                       control_hosts=tuple(args.control_host) if args.control_host else None,
-                      journal=args.journal, queue_size=args.queue_size, loop=args.loop)
+                      journal=args.journal, journal_accept_corrupt=args.journal_accept_corrupt,
+                      strategy_max_errors=args.strategy_max_errors, queue_size=args.queue_size, loop=args.loop)
     if args.feed:
         config = override(config, "daemon", replay=())
     elif args.replay:

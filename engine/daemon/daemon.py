@@ -36,12 +36,14 @@ from agents.bar_builder import BarBuilderAgent
 from agents.live_feed import Backoff, LiveFeedAgent
 from engine.config import Config
 from engine.daemon.control import ControlServer, parse_listen
+from engine.daemon.error_policy import StrategyErrorPolicy
+from engine.daemon.gate import GatedBus, OrderGate
 from engine.daemon.journal import Journal, OpenOrderState, SessionStart, Snapshot
 from engine.daemon.recovery import Recovered, recover
 from engine.daemon.replay_source import ReplaySource, replay_events
 from engine.daemon.restore import restore_books
 from engine.daemon.status import StatusCollector
-from engine.pipeline import Pipeline, build_pipeline
+from engine.pipeline import STRATEGY_NAME, Pipeline, build_pipeline
 from engine.results.recorder import Recorder
 from engine.runtime.clocks import LiveClock, LoopClock
 from engine.runtime.ticker import within_real_seconds
@@ -50,6 +52,8 @@ from hub.bus import Bus, Monitor
 from hub.messages import Bar, EndOfData, PositionState, SubmitOrder
 
 STATUS_FILE = "status.json"
+EXIT_STOP_DEADLINE = 1  # the graceful stop did not finish in time
+EXIT_HALTED = 3  # order flow was halted (the journal failed): the run is not what it should have been
 
 
 def conflate_by_instrument(key: Any, msg: Any) -> Any:
@@ -66,8 +70,10 @@ class DaemonResult:
 
 class Daemon:
     def __init__(self, config: Config, out_dir: str | Path | None = None, monitor: Monitor | None = None,
-                 on_bus: Any = None, on_ingress_bus: Any = None) -> None:
-        """``on_bus(bus)`` sees the main bus; ``on_ingress_bus(bus)`` the feed side (metrics: its inbox depth)."""
+                 on_bus: Any = None, on_ingress_bus: Any = None, on_halt: Any = None,
+                 journal_options: dict[str, Any] | None = None) -> None:
+        """``on_bus(bus)`` sees the main bus; ``on_ingress_bus(bus)`` the feed side (metrics: its inbox depth);
+        ``on_halt(reason)`` hears when order flow halts (metrics: a gauge)."""
         settings = config.daemon
         if bool(settings.feed) == bool(settings.replay):
             raise ValueError("run needs exactly one input: --feed tcp://HOST:PORT or --replay PATH ...")
@@ -78,6 +84,9 @@ class Daemon:
         self.monitor = monitor
         self.on_bus = on_bus
         self.on_ingress_bus = on_ingress_bus
+        self.on_halt = on_halt
+        self.journal_options = journal_options or {}  # extra Journal arguments (fault tests inject its system calls)
+        self.dropped_halted = 0  # market data not forwarded because order flow was halted
         self._log = logwood.get_logger("daemon")
         self._stop: asyncio.Event | None = None
         self.stop_reason = ""
@@ -105,6 +114,12 @@ class Daemon:
         if self._stop is not None:
             self._stop.set()
 
+    def _halted(self, reason: str) -> None:
+        """Order flow stopped (the journal failed): say so everywhere; the stop will exit non-zero."""
+        self.collector.state = "halted"
+        if self.on_halt is not None:
+            self.on_halt(reason)
+
     # ------------------------------------------------------------ wiring
 
     def _wire(self) -> None:
@@ -113,12 +128,21 @@ class Daemon:
         self.clock = clock
         self.bus = bus = Bus(clock=clock, monitor=self.monitor)
         self.ingress = ingress = Bus(clock=clock)
+        self.gate = gate = OrderGate(bus, clock)
+        gate.on_halt.append(self._halted)
         if settings.journal:
-            self.recovered = recover(settings.journal)
+            self.recovered = recover(settings.journal, accept_corrupt=settings.journal_accept_corrupt)
             self.journal = Journal(bus, settings.journal, fsync_every=settings.fsync_every,
-                                   fsync_interval=settings.fsync_interval_ms / 1000.0)
+                                   fsync_interval=settings.fsync_interval_ms / 1000.0, on_failure=gate.halt,
+                                   **self.journal_options)
             self.journal.attach()  # first: written before anyone acts on it
-        self.pipeline = build_pipeline(bus, clock, self.config, marks_every=1)  # status and gauges follow every bar
+        self.pipeline = build_pipeline(  # status and gauges follow every bar
+            bus, clock, self.config, marks_every=1,
+            broker_bus=GatedBus(bus, {K.SUBMIT_ORDER: gate.orders_to}),
+            host_bus=GatedBus(bus, {K.MARKET_STATE: lambda handler: gate.data_to(STRATEGY_NAME, handler)}))
+        self.error_policy = StrategyErrorPolicy(bus, clock, gate, STRATEGY_NAME, settings.strategy_max_errors,
+                                                self.pipeline.broker.open_orders)
+        self.error_policy.attach()
         if self.out_dir is not None:
             self.recorder = Recorder(bus, self.out_dir)
             self.recorder.attach()
@@ -132,6 +156,9 @@ class Daemon:
         forward = bus.publish
 
         def to_pipeline(msg: Any) -> None:
+            if gate.halted is not None:  # no fill may happen that the journal cannot record
+                self.dropped_halted += 1
+                return
             forward(K.BAR if type(msg) is Bar else K.QUOTE, msg)
 
         ingress.subscribe_queue("pipeline", [K.BAR, K.QUOTE], to_pipeline, maxsize=settings.queue_size,
@@ -151,6 +178,9 @@ class Daemon:
                                                    "time_dilation": settings.time_dilation}
         if self.journal is not None:
             collector.sources["journal"] = self.journal.status
+        collector.sources["order_flow"] = lambda: {**gate.status(), "dropped_market_data": self.dropped_halted,
+                                                   "strategy_errors": self.error_policy.errors,
+                                                   "strategy_max_errors": settings.strategy_max_errors}
         collector.sources["bars_built"] = lambda: {"bars": self.bar_builder.bars, "late": self.bar_builder.late}
         if self.recovered is not None and not self.recovered.empty:
             restore_books(self.pipeline, self.recovered)
@@ -214,7 +244,10 @@ class Daemon:
                 await within_real_seconds(self._shutdown(source), self.settings.stop_timeout)
             except TimeoutError:
                 self._log.error("Graceful stop took longer than %.1f s: closing anyway", self.settings.stop_timeout)
-                exit_code = 1
+                exit_code = EXIT_STOP_DEADLINE
+            if self.gate.halted is not None:
+                self._log.error("Exiting with code %d: order flow was halted (%s)", EXIT_HALTED, self.gate.halted)
+                exit_code = EXIT_HALTED
         finally:
             for sig in signals:
                 loop.remove_signal_handler(sig)
@@ -265,8 +298,11 @@ class Daemon:
             self.journal.close()
         target = self.out_dir or (Path(self.settings.journal) if self.settings.journal else None)
         if target is not None:
-            target.mkdir(parents=True, exist_ok=True)
-            (target / STATUS_FILE).write_bytes(msgspec.json.format(msgspec.json.encode(self.final_status)) + b"\n")
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+                (target / STATUS_FILE).write_bytes(msgspec.json.format(msgspec.json.encode(self.final_status)) + b"\n")
+            except OSError as exc:  # a full disk must not turn a stop into a traceback
+                self._log.error("Could not write %s: %s", str(target / STATUS_FILE), repr(exc))
         self.bus.unsubscribe_all()
         self.ingress.unsubscribe_all()
 

@@ -19,6 +19,12 @@ Durability guarantee (precisely):
 3. **A torn last line is detected, never propagated.** Recovery ignores and
    reports an unterminated or undecodable last line; opening a journal for
    appending cuts such a tail off first, so a new record never glues onto it.
+4. **Fail closed.** When a record cannot be written, or the file cannot be
+   synced (a full disk, an I/O error), the journal stops writing, logs it
+   once and calls ``on_failure(reason)``: the daemon halts order flow (no
+   market data, no new order reaches the broker), so nothing happens that a
+   restart could not recover. Records offered after that are counted as
+   ``lost``, never half-written.
 
 Records are msgspec JSON of the tagged hub messages (``{"type": "Fill", ...}``)
 plus :class:`SessionStart` and :class:`Snapshot`. Account states are
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +124,10 @@ class Journal:
 
     name = "journal"
 
-    def __init__(self, bus: Bus, directory: str | Path, fsync_every: int = 64, fsync_interval: float = 0.005) -> None:
+    def __init__(self, bus: Bus, directory: str | Path, fsync_every: int = 64, fsync_interval: float = 0.005,
+                 on_failure: Callable[[str], None] | None = None,
+                 write: Callable[[int, Any], int] = os.write, fsync: Callable[[int], None] = os.fsync) -> None:
+        """``write`` and ``fsync`` are the system calls (a fault test injects failing ones)."""
         if fsync_every < 1 or not fsync_interval > 0:
             raise ValueError("journal needs fsync_every >= 1 and fsync_interval > 0")
         self.bus = bus
@@ -126,6 +136,11 @@ class Journal:
         self.path = self.directory / JOURNAL_FILE
         self.fsync_every = fsync_every
         self.fsync_interval = fsync_interval
+        self.on_failure = on_failure
+        self._write = write
+        self._fsync = fsync
+        self.failed: str | None = None  # why writing stopped; None while healthy
+        self.lost = 0  # records offered after the failure (the failing one included)
         self.torn_bytes_cut = cut_torn_tail(self.path)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._encode = msgspec.json.Encoder().encode
@@ -148,11 +163,19 @@ class Journal:
     # ------------------------------------------------------------ writing
 
     def append(self, record: Any) -> None:
-        """Write one record now (kernel), schedule its fsync (disk)."""
+        """Write one record now (kernel), schedule its fsync (disk); on a failure, fail closed."""
+        if self.failed is not None:
+            self.lost += 1
+            return
         data = self._encode(record) + b"\n"
         view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view):]
+        try:
+            while view:
+                view = view[self._write(self._fd, view):]
+        except OSError as exc:
+            self.lost += 1
+            self._fail(f"writing {type(record).__name__} failed: {exc}")
+            return
         self.written += 1
         if self.written - self.synced >= self.fsync_every:
             self._sync_soon(now=True)
@@ -192,7 +215,7 @@ class Journal:
         if self._syncing is not None:
             return  # the running sync's completion starts the next one
         target = self.written
-        self._syncing = loop.run_in_executor(None, os.fsync, self._fd)
+        self._syncing = loop.run_in_executor(None, self._fsync, self._fd)
         self._syncing.add_done_callback(lambda f: self._synced(f, target))
 
     def _synced(self, future: asyncio.Future[None], target: int) -> None:
@@ -201,7 +224,7 @@ class Journal:
             return
         exc = future.exception()
         if exc is not None:
-            self._log.error("Journal fsync failed: %s", repr(exc))
+            self._fail(f"fsync failed: {exc}")
             return
         self.syncs += 1
         self.synced = max(self.synced, target)
@@ -209,12 +232,26 @@ class Journal:
             self._sync_soon(now=self.written - self.synced >= self.fsync_every)
 
     def sync(self) -> None:
-        """fsync now, inline: everything written so far is on disk when this returns."""
-        if self._fd < 0:
+        """fsync now, inline: everything written so far is on disk when this returns (unless it failed)."""
+        if self._fd < 0 or self.failed is not None:
             return
-        os.fsync(self._fd)
+        try:
+            self._fsync(self._fd)
+        except OSError as exc:
+            self._fail(f"fsync failed: {exc}")
+            return
         self.syncs += 1
         self.synced = self.written
+
+    def _fail(self, reason: str) -> None:
+        """Stop writing for good and tell the daemon once: it halts order flow."""
+        if self.failed is not None:
+            return
+        self.failed = reason
+        self._log.error("Journal %s: %s; halting order flow (records written %d, synced %d)",
+                        str(self.path), reason, self.written, self.synced)
+        if self.on_failure is not None:
+            self.on_failure(f"journal: {reason}")
 
     async def flush(self) -> None:
         """Wait for a running background sync, then sync the rest."""
@@ -237,4 +274,5 @@ class Journal:
         self._fd = -1
 
     def status(self) -> dict[str, Any]:
-        return {"path": str(self.path), "written": self.written, "synced": self.synced, "syncs": self.syncs}
+        return {"path": str(self.path), "written": self.written, "synced": self.synced, "syncs": self.syncs,
+                "failed": self.failed, "lost": self.lost, "torn_bytes_cut": self.torn_bytes_cut}

@@ -4,8 +4,16 @@ Positions are replayed fill by fill through the broker's own
 :class:`~agents.broker.account.Position` arithmetic, so the average price
 matches what the broker had even when the crash came between a fill and its
 account state; a journaled account state or snapshot, when present, is taken
-as it is. A torn or undecodable last line is ignored and reported; an
-undecodable line elsewhere is skipped and reported as corrupt.
+as it is.
+
+A journal that cannot be read is refused (:class:`JournalUnreadable`): a
+daemon that starts afresh on a damaged journal hands back cash it spent.
+Only a torn last line -- the start of a record cut by a crash -- is ignored
+and reported (and cut before appending). An undecodable line elsewhere, a
+last line that is not the start of a record, or a file whose first record is
+not a ``SessionStart`` is refused, unless the operator accepts the damage
+(``accept_corrupt``, ``--journal-accept-corrupt``): then bad lines are
+skipped and reported.
 """
 
 from __future__ import annotations
@@ -68,6 +76,11 @@ class Recovered:
 
 
 _decoder = msgspec.json.Decoder(Record)
+RECORD_START = b'{"type":"'  # how every record the journal writes begins (msgspec puts the tag first)
+
+
+class JournalUnreadable(ValueError):
+    """The journal is damaged beyond a torn last line; the message says where and how to proceed."""
 
 
 def read_records(path: Path, report: Recovered | None = None) -> Iterator[Any]:
@@ -93,7 +106,7 @@ def read_records(path: Path, report: Recovered | None = None) -> Iterator[Any]:
             yield record
     if report is not None:
         for failed_at, line, reason in failures:
-            if failed_at == number:
+            if failed_at == number and line.startswith(RECORD_START):
                 report.torn_tail = _show(line.rstrip(b"\n"))
             else:
                 report.corrupt.append((failed_at, reason))
@@ -104,20 +117,44 @@ def _show(line: bytes) -> str:
     return text + ("..." if len(line) > SHOWN else "")
 
 
-def recover(directory: str | Path) -> Recovered:
-    """The books as the journal in ``directory`` leaves them (empty when there is no journal)."""
+def recover(directory: str | Path, accept_corrupt: bool = False) -> Recovered:
+    """The books as the journal in ``directory`` leaves them (empty when there is no journal).
+
+    Raises :class:`JournalUnreadable` when the journal is damaged beyond a
+    torn last line, unless ``accept_corrupt``.
+    """
     path = Path(directory) / JOURNAL_FILE
     state = Recovered(path=path)
     if not path.exists():
         return state
+    first: Any = None
     for record in read_records(path, state):
+        if first is None:
+            first = record
         state.records += 1
         if record.ts > state.last_ts:
             state.last_ts = record.ts
         apply = _APPLY.get(type(record))
         if apply is not None:
             apply(state, record)
+    damage = _damage(state, first)
+    if damage is not None and not accept_corrupt:
+        raise JournalUnreadable(
+            f"journal {path} cannot be trusted: {damage}. Refusing to start: a fresh start would restore cash "
+            "that was spent. Move it aside to start afresh, or pass --journal-accept-corrupt "
+            "([daemon] journal_accept_corrupt) to recover what can be read and skip the rest.")
     return state
+
+
+def _damage(state: Recovered, first: Any) -> str | None:
+    if state.corrupt:
+        line, reason = state.corrupt[0]
+        return f"{len(state.corrupt)} corrupt line(s), the first at line {line} ({reason})"
+    if state.records and not isinstance(first, SessionStart):
+        return f"its first record is a {type(first).__name__}, not a SessionStart"
+    if not state.records and state.torn_tail is None and state.path.stat().st_size:
+        return "no record could be read"
+    return None
 
 
 # ---------------------------------------------------------------- one record each

@@ -26,6 +26,7 @@ def run_daemon(config: Config) -> Any:
     from engine.daemon.daemon import Daemon
     from engine.runtime.health import metrics_for
     from engine.runtime.logs import configure_logging
+    from metrics import names
 
     configure_logging(config.log_level)
     factory = loop_for(config)
@@ -33,6 +34,7 @@ def run_daemon(config: Config) -> Any:
         daemon = Daemon(config, out_dir=config.output.dir, monitor=metrics.monitor if metrics else None,
                         on_bus=metrics.attach if metrics else None,
                         # the ingress bus carries the same bars: its agents and inbox, not the trading figures again
-                        on_ingress_bus=functools.partial(metrics.attach, trading=False) if metrics else None)
+                        on_ingress_bus=functools.partial(metrics.attach, trading=False) if metrics else None,
+                        on_halt=(lambda reason: metrics.client.gauge(names.HALTED, 1)) if metrics else None)
         with asyncio.Runner(loop_factory=factory) as runner:
             return runner.run(daemon.run())

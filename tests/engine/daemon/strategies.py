@@ -26,3 +26,19 @@ class RaiseEveryTenth(EveryBar):
         if self.seen % 10 == 0:
             raise RuntimeError(f"tenth bar {self.seen}")
         super().on_bar(bar, ind)
+
+
+class AlwaysRaise(EveryBar):
+    """Orders on its first bars, then raises on every bar: for the error policy."""
+
+    params = {"size": 1, "good_bars": 3}
+
+    def on_start(self):
+        self.seen = 0
+
+    def on_bar(self, bar, ind):
+        self.seen += 1
+        if self.seen > self.p.good_bars:
+            self.buy(self.p.size, limit=bar.low * 0.5)  # an order that stays open ...
+            raise RuntimeError(f"bar {self.seen}")  # ... from a strategy that keeps failing
+        super().on_bar(bar, ind)

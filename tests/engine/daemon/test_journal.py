@@ -13,7 +13,7 @@ import pytest
 
 from agents.broker import BrokerAgent, BrokerSettings
 from engine.daemon.journal import Journal, OpenOrderState, SessionStart, Snapshot, cut_torn_tail
-from engine.daemon.recovery import read_records, recover
+from engine.daemon.recovery import JournalUnreadable, read_records, recover
 from hub import keys as K
 from hub.bus import Bus
 from hub.messages import (
@@ -190,7 +190,9 @@ def test_a_complete_but_undecodable_last_line_counts_as_torn_and_a_middle_one_as
     lines = journal.path.read_bytes().splitlines(keepends=True)
     lines.insert(3, b'{"type":"Fill","garbage"\n')
     journal.path.write_bytes(b"".join(lines) + b'{"type":"Fil\n')
-    state = recover(tmp_path)
+    with pytest.raises(JournalUnreadable, match="line 4"):
+        recover(tmp_path)
+    state = recover(tmp_path, accept_corrupt=True)
     assert state.torn_tail == '{"type":"Fil'
     assert [n for n, _ in state.corrupt] == [4]
 
