@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import logwood
@@ -41,7 +42,7 @@ from aiohttp import WSMsgType, web
 
 from engine.runtime.ticker import RealTimeTicker
 
-Snapshot = Callable[[], dict[str, Any]]
+Snapshot = Callable[[], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
 def is_loopback(host: str) -> bool:
@@ -87,11 +88,14 @@ def _dumps(value: Any) -> str:
 class ControlServer:
     def __init__(self, snapshot: Snapshot, request_stop: Callable[[str], None], host: str = "127.0.0.1",
                  port: int = 0, token: str | None = None, push_interval: float = 0.25,
-                 allowed_hosts: tuple[str, ...] = ()) -> None:
+                 allowed_hosts: tuple[str, ...] = (), health: Callable[[], dict[str, Any]] | None = None) -> None:
+        """``snapshot()`` may return the status or an awaitable of it (taken on another loop);
+        ``health()`` adds to ``/health``'s answer (its ``ok`` decides the HTTP status: 200 or 503)."""
         if not is_loopback(host) and not token:
             raise ValueError(f"refusing to serve control on non-loopback {host!r} without a token "
                              "(set [daemon] control_token or bind 127.0.0.1)")
         self.snapshot = snapshot
+        self.health_of = health
         self.request_stop = request_stop
         self.host = host
         self.port = port
@@ -201,10 +205,17 @@ class ControlServer:
     # ------------------------------------------------------------ routes
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        answer = {"ok": True, **(self.health_of() if self.health_of is not None else {})}
+        return web.json_response(answer, status=200 if answer["ok"] else 503)
+
+    async def _snapshot(self) -> dict[str, Any]:
+        snap = self.snapshot()
+        if inspect.isawaitable(snap):
+            snap = await snap
+        return snap  # type: ignore[return-value]
 
     async def status(self, request: web.Request) -> web.Response:
-        return web.json_response(self.snapshot(), dumps=_dumps)
+        return web.json_response(await self._snapshot(), dumps=_dumps)
 
     async def stop(self, request: web.Request) -> web.Response:
         self._log.warning("Stop requested over the control API from %s", str(request.remote))
@@ -218,7 +229,7 @@ class ControlServer:
         reader = asyncio.get_running_loop().create_task(self._drain(ws))
         try:
             while not ws.closed and not reader.done():
-                await ws.send_str(_dumps(self.snapshot()))
+                await ws.send_str(_dumps(await self._snapshot()))
                 assert self._next_tick is not None
                 await asyncio.wait([asyncio.shield(self._next_tick), reader], return_when=asyncio.FIRST_COMPLETED)
         except (ConnectionError, RuntimeError):

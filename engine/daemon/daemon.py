@@ -14,10 +14,16 @@ by one task: when the strategy lags, market data is conflated (latest per
 instrument and type, counted and logged); orders and fills live on the main
 bus, delivered synchronously, and are never dropped.
 
-Stop (SIGTERM, SIGINT, ``POST /stop``, end of a replay): stop the source,
-drain the inbox, flush the bar builder (replay end only), publish
-``EndOfData``, journal a :class:`~engine.daemon.journal.Snapshot` and fsync, write
-``status.json``, close the control server -- within ``stop_timeout``.
+Stop (SIGTERM, SIGINT, ``POST /stop``): at once, no more queued market data
+reaches the strategy (the backlog is dropped and counted; a 200 ms-a-bar
+strategy finishes the bar it is on and no other); then stop the source,
+cancel every open order (``CancelOrder``, journaled; the final snapshot holds
+none), publish ``EndOfData``, journal a
+:class:`~engine.daemon.journal.Snapshot` and fsync, write ``status.json``,
+close the control server -- within ``stop_timeout``, a deadline kept by a
+thread (:mod:`engine.daemon.deadline`) so it holds even when a strategy never
+gives the loop back. At the end of a replay the inbox is drained instead:
+every bar is delivered.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ from agents.bar_builder import BarBuilderAgent
 from agents.live_feed import Backoff, LiveFeedAgent
 from engine.config import Config
 from engine.daemon.control import ControlServer, parse_listen
-from engine.daemon.error_policy import StrategyErrorPolicy
+from engine.daemon.control_thread import ControlThread, LoopSnapshots
+from engine.daemon.deadline import StopDeadline
+from engine.daemon.error_policy import StrategyErrorPolicy, cancel_all
 from engine.daemon.gate import GatedBus, OrderGate
 from engine.daemon.journal import Journal, OpenOrderState, SessionStart, Snapshot
 from engine.daemon.recovery import Recovered, recover
@@ -71,7 +79,8 @@ class DaemonResult:
 class Daemon:
     def __init__(self, config: Config, out_dir: str | Path | None = None, monitor: Monitor | None = None,
                  on_bus: Any = None, on_ingress_bus: Any = None, on_halt: Any = None,
-                 journal_options: dict[str, Any] | None = None) -> None:
+                 journal_options: dict[str, Any] | None = None, on_deadline: Any = None,
+                 handle_signals: bool = True) -> None:
         """``on_bus(bus)`` sees the main bus; ``on_ingress_bus(bus)`` the feed side (metrics: its inbox depth);
         ``on_halt(reason)`` hears when order flow halts (metrics: a gauge)."""
         settings = config.daemon
@@ -85,8 +94,15 @@ class Daemon:
         self.on_bus = on_bus
         self.on_ingress_bus = on_ingress_bus
         self.on_halt = on_halt
+        self.handle_signals = handle_signals  # False: the caller hears them (run_daemon's SignalWatcher thread)
         self.journal_options = journal_options or {}  # extra Journal arguments (fault tests inject its system calls)
         self.dropped_halted = 0  # market data not forwarded because order flow was halted
+        self.stopping = False  # set (from any thread) when a stop is asked: the backlog stops flowing at once
+        self.dropped_at_stop = 0  # market data queued when the stop came, never delivered
+        self.cancelled_at_stop: list[str] = []
+        # kept from outside the loop, a little after the loop's own: that one still writes the status when it can
+        self.deadline = StopDeadline(config.daemon.stop_timeout + 0.5, on_deadline)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._log = logwood.get_logger("daemon")
         self._stop: asyncio.Event | None = None
         self.stop_reason = ""
@@ -101,18 +117,31 @@ class Daemon:
         self.replay: ReplaySource | None = None
         self.bar_builder: BarBuilderAgent
         self.recorder: Recorder | None = None
-        self.control: ControlServer | None = None
+        self.control: ControlThread | None = None
         self.final_status: dict[str, Any] = {}
 
     # ------------------------------------------------------------ control
 
     def request_stop(self, reason: str) -> None:
-        """Ask for a graceful stop (signal handler, control API, tests); the first reason wins."""
+        """Ask for a graceful stop (signal handler, control API, tests; on the loop); the first reason wins."""
+        self.stopping = True
+        self.deadline.arm()
         if not self.stop_reason:
             self.stop_reason = reason
             self._log.warning("Stopping: %s", reason)
         if self._stop is not None:
             self._stop.set()
+
+    def request_stop_threadsafe(self, reason: str) -> None:
+        """The same from another thread (the control server's, a signal watcher): the backlog stops now."""
+        self.stopping = True
+        self.deadline.arm()
+        loop = self._loop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self.request_stop, reason)
+            except RuntimeError:  # the loop has closed: the daemon is done
+                pass
 
     def _halted(self, reason: str) -> None:
         """Order flow stopped (the journal failed): say so everywhere; the stop will exit non-zero."""
@@ -156,6 +185,9 @@ class Daemon:
         forward = bus.publish
 
         def to_pipeline(msg: Any) -> None:
+            if self.stopping:  # a requested stop: the backlog is not worth a strategy's time
+                self.dropped_at_stop += 1
+                return
             if gate.halted is not None:  # no fill may happen that the journal cannot record
                 self.dropped_halted += 1
                 return
@@ -198,13 +230,13 @@ class Daemon:
     # ------------------------------------------------------------ running
 
     async def run(self) -> DaemonResult:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         if self.stop_reason:
             self._stop.set()
         self._wire()
         signals = []
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT) if self.handle_signals else ():
             try:
                 loop.add_signal_handler(sig, self.request_stop, sig.name)
                 signals.append(sig)
@@ -215,9 +247,11 @@ class Daemon:
         try:
             if self.settings.control:
                 host, port = parse_listen(self.settings.control)
-                self.control = ControlServer(self.collector.snapshot, self.request_stop, host, port,
-                                             token=self.settings.control_token,
-                                             allowed_hosts=self.settings.control_hosts)
+                snapshots = LoopSnapshots(loop, self.collector.snapshot)
+                settings = self.settings
+                self.control = ControlThread(lambda: ControlServer(
+                    snapshots, self.request_stop_threadsafe, host, port, token=settings.control_token,
+                    allowed_hosts=settings.control_hosts, health=self._health))
                 await self.control.start()
             if self.journal is not None:
                 self.journal.append(SessionStart(
@@ -240,6 +274,8 @@ class Daemon:
                 source.result()  # a failing replay raises here
                 self.stop_reason = "end of replay"
             stopper.cancel()
+            if self.stop_reason == "end of replay":
+                self.stopping = False  # the data ended by itself: every queued bar is delivered
             try:
                 await within_real_seconds(self._shutdown(source), self.settings.stop_timeout)
             except TimeoutError:
@@ -252,7 +288,14 @@ class Daemon:
             for sig in signals:
                 loop.remove_signal_handler(sig)
             await self._close_everything(source)
+            self.deadline.disarm()
         return DaemonResult(exit_code, self.stop_reason, self.final_status)
+
+    def _health(self) -> dict[str, Any]:
+        """Answered on the control thread: is the daemon's loop turning (its lag probe ticks every 50 ms)?"""
+        idle = self.collector.lag.idle_s()
+        return {"ok": idle < 1.0 and self.gate.halted is None, "loop_idle_s": round(idle, 3),
+                "halted": self.gate.halted, "stopping": self.stopping}
 
     async def _shutdown(self, source: asyncio.Task[Any] | None) -> None:
         """Graceful part: stop input, drain, end of data, snapshot. Bounded by stop_timeout."""
@@ -265,8 +308,12 @@ class Daemon:
             self.bar_builder.flush()
         else:
             self.bar_builder.stop()
+            for inbox in self.ingress.inboxes:
+                self.dropped_at_stop += inbox.drop_market_data()
         await self._drain_ingress()
         self.collector.state = "stopping"
+        if self.gate.halted is None:
+            self.cancelled_at_stop = cancel_all(self.bus, self.clock, self.pipeline.broker.open_orders())
         self.bus.publish(K.END_OF_DATA, EndOfData(ts=self.clock(), reason=self.stop_reason))
         for agent in self.pipeline.agents:
             agent.stop()
@@ -290,6 +337,9 @@ class Daemon:
         self.collector.state = "stopped"
         self.final_status = self.collector.snapshot()
         self.final_status["stop_reason"] = self.stop_reason
+        self.final_status["stop"] = {"dropped_market_data": self.dropped_at_stop,
+                                     "cancelled_orders": self.cancelled_at_stop[:100],
+                                     "cancelled_count": len(self.cancelled_at_stop)}
         if self.control is not None:
             await self.control.close()
         if self.recorder is not None:
@@ -307,7 +357,9 @@ class Daemon:
         self.ingress.unsubscribe_all()
 
     def books_snapshot(self) -> Snapshot:
+        """The broker's books; orders cancelled at this stop are not open any more."""
         broker = self.pipeline.broker
+        cancelled = set(self.cancelled_at_stop)
         positions = tuple(PositionState(p.instrument, p.size, p.price, p.last, p.realized)
                           for p in broker.account.positions.values())
         open_orders = tuple(
@@ -316,6 +368,6 @@ class Daemon:
                                              limit_price=o.limit_price, stop_price=o.stop_price,
                                              signal_price=o.signal_price),
                            remaining=o.remaining)
-            for o in broker.open_orders())
+            for o in broker.open_orders() if o.order_id not in cancelled)
         return Snapshot(ts=self.clock(), cash=broker.cash, positions=positions, open_orders=open_orders,
                         last_order_seq=self.pipeline.host.order_seq)

@@ -243,6 +243,15 @@ class Journal:
         self.syncs += 1
         self.synced = self.written
 
+    def fsync_now(self) -> None:
+        """fsync from any thread (the stop deadline's), touching no counter; errors are ignored."""
+        fd = self._fd
+        if fd >= 0:
+            try:
+                self._fsync(fd)
+            except OSError:
+                pass
+
     def _fail(self, reason: str) -> None:
         """Stop writing for good and tell the daemon once: it halts order flow."""
         if self.failed is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from typing import Any
 
 from engine.config import Config
@@ -23,6 +24,28 @@ def loop_for(config: Config) -> LoopFactory:
 
 
 def run_daemon(config: Config) -> Any:
+    """The command-line daemon: signals heard on a thread, a stop deadline that ends the process if it must."""
+    from engine.daemon.signals import SignalWatcher
+
+    daemon_ref: list[Any] = []
+    with SignalWatcher(lambda name: daemon_ref[0].request_stop_threadsafe(name) if daemon_ref else None):
+        return _run(config, daemon_ref)
+
+
+def give_up(daemon: Any) -> None:
+    """The stop deadline passed with the loop still busy: put the journal on disk and end the process."""
+    import logwood
+
+    from engine.daemon.daemon import EXIT_STOP_DEADLINE
+
+    if daemon.journal is not None:
+        daemon.journal.fsync_now()
+    logwood.get_logger("daemon").error("Exiting with code %d without the final snapshot: the journal holds "
+                                       "every record written, a restart recovers from it", EXIT_STOP_DEADLINE)
+    os._exit(EXIT_STOP_DEADLINE)
+
+
+def _run(config: Config, daemon_ref: list[Any]) -> Any:
     from engine.daemon.daemon import Daemon
     from engine.runtime.health import metrics_for
     from engine.runtime.logs import configure_logging
@@ -35,6 +58,8 @@ def run_daemon(config: Config) -> Any:
                         on_bus=metrics.attach if metrics else None,
                         # the ingress bus carries the same bars: its agents and inbox, not the trading figures again
                         on_ingress_bus=functools.partial(metrics.attach, trading=False) if metrics else None,
-                        on_halt=(lambda reason: metrics.client.gauge(names.HALTED, 1)) if metrics else None)
+                        on_halt=(lambda reason: metrics.client.gauge(names.HALTED, 1)) if metrics else None,
+                        on_deadline=lambda: give_up(daemon), handle_signals=False)
+        daemon_ref.append(daemon)
         with asyncio.Runner(loop_factory=factory) as runner:
             return runner.run(daemon.run())

@@ -56,12 +56,19 @@ class LoopLagProbe:
     def __init__(self, interval: float = 0.05, keep: int = 1200) -> None:
         self.interval = interval
         self.samples: deque[float] = deque(maxlen=keep)
+        self.last_ran = time.perf_counter()  # when the loop last ran a sample: a blocked loop stops updating it
         self._ticker = RealTimeTicker(interval, self._sample, name="loop-lag")
 
     def _sample(self, posted_at: float) -> None:
-        self.samples.append((time.perf_counter() - posted_at) * 1000.0)
+        self.last_ran = now = time.perf_counter()
+        self.samples.append((now - posted_at) * 1000.0)
+
+    def idle_s(self) -> float:
+        """Seconds since the loop last ran a sample (readable from any thread); ~``interval`` when healthy."""
+        return max(0.0, time.perf_counter() - self.last_ran - self.interval)
 
     def start(self) -> None:
+        self.last_ran = time.perf_counter()
         self._ticker.start()
 
     async def stop(self) -> None:

@@ -81,3 +81,60 @@ def test_inbox_consumer_survives_handler_errors():
     seen, errors = asyncio.run(main())
     assert seen == [1, 3]
     assert errors == 1
+
+
+def test_a_lagging_consumer_gets_the_newest_bar_not_the_oldest_queued():
+    async def main():
+        bus = Bus()
+        seen = []
+        inbox = bus.subscribe_queue("lagging", [K.BAR], seen.append, maxsize=3, conflate=by_instrument)
+        for ts in range(1, 11):  # ten bars of A while the consumer has not run
+            bus.publish(K.BAR, bar(ts, "A"))
+        bus.publish(K.BAR, bar(11, "B"))
+        bus.start()
+        await bus.drain()
+        caught_up = list(seen)
+        bus.publish(K.BAR, bar(12, "A"))  # caught up: every bar is delivered again
+        bus.publish(K.BAR, bar(13, "A"))
+        await bus.drain()
+        await bus.stop()
+        return caught_up, seen, inbox
+
+    caught_up, seen, inbox = asyncio.run(main())
+    assert [(m.instrument, m.ts) for m in caught_up] == [("A", 10), ("B", 11)]
+    assert [m.ts for m in seen[2:]] == [12, 13]
+    assert inbox.conflated == 9 and inbox.compactions == 1
+
+
+def test_under_a_flood_the_consumers_lag_behind_the_feed_stays_bounded():
+    """A producer outpacing its consumer: the lag, in messages published since, stays within one inbox.
+
+    (Replacing only the newest queued item, the consumer worked through ``maxsize`` old items while
+    each of its turns let a whole burst arrive: its lag grew to ``maxsize`` bursts.)
+    """
+    instruments = [f"I{i}" for i in range(5)]
+    burst, bursts, maxsize = 1000, 100, 2000
+
+    async def main():
+        bus = Bus()
+        published = [0]
+        lags = []
+
+        def slow(msg):
+            lags.append(published[0] - msg.ts)
+
+        inbox = bus.subscribe_queue("strategy", [K.BAR], slow, maxsize=maxsize, conflate=by_instrument)
+        bus.start()
+        for _ in range(bursts):
+            for _ in range(burst):  # a burst arrives between two turns of the consumer
+                published[0] += 1
+                bus.publish(K.BAR, bar(published[0], instruments[published[0] % len(instruments)]))
+            await asyncio.sleep(0)
+        await bus.drain(timeout=30)
+        await bus.stop()
+        return lags, inbox
+
+    lags, inbox = asyncio.run(main())
+    assert inbox.compactions >= 1 and inbox.conflated > burst * bursts / 2
+    settled = lags[len(lags) // 2:]
+    assert max(settled) <= maxsize + burst  # behind by at most one inbox and the burst in flight

@@ -42,3 +42,31 @@ class AlwaysRaise(EveryBar):
             self.buy(self.p.size, limit=bar.low * 0.5)  # an order that stays open ...
             raise RuntimeError(f"bar {self.seen}")  # ... from a strategy that keeps failing
         super().on_bar(bar, ind)
+
+
+class SlowBar(EveryBar):
+    """Trades like EveryBar but takes ``ms`` milliseconds a bar (blocking): the slow strategy of the fault tests."""
+
+    params = {"size": 1, "ms": 200}
+
+    def on_bar(self, bar, ind):
+        import time
+
+        time.sleep(self.p.ms / 1000.0)
+        super().on_bar(bar, ind)
+
+
+class Stuck(EveryBar):
+    """Never returns from its third bar: only a deadline kept outside the loop can end the stop."""
+
+    def on_start(self):
+        self.seen = 0
+
+    def on_bar(self, bar, ind):
+        import time
+
+        self.seen += 1
+        if self.seen >= 3:
+            while True:
+                time.sleep(1)
+        super().on_bar(bar, ind)

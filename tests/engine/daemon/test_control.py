@@ -92,8 +92,8 @@ def test_queue_depth_per_agent_comes_from_the_bus():
         return collector.queues(), len(slow)
 
     queues, depth = run(main)
-    assert queues["slow_strategy"]["depth"] == depth == 2
-    assert queues["slow_strategy"]["conflated"] == 3
+    assert queues["slow_strategy"]["depth"] == depth == 1  # full: compacted to the newest trade of ABC
+    assert queues["slow_strategy"]["conflated"] == 4
 
 
 def test_token_is_required_when_configured():
