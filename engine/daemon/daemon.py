@@ -50,6 +50,7 @@ from engine.daemon.journal import Journal, OpenOrderState, SessionStart, Snapsho
 from engine.daemon.recovery import Recovered, recover
 from engine.daemon.replay_source import ReplaySource, replay_events
 from engine.daemon.restore import restore_books
+from engine.daemon.results_history import TeeBus, mark_complete, mark_incomplete, replay_history
 from engine.daemon.status import StatusCollector
 from engine.pipeline import STRATEGY_NAME, Pipeline, build_pipeline
 from engine.results.recorder import Recorder
@@ -100,9 +101,11 @@ class Daemon:
         self.stopping = False  # set (from any thread) when a stop is asked: the backlog stops flowing at once
         self.dropped_at_stop = 0  # market data queued when the stop came, never delivered
         self.cancelled_at_stop: list[str] = []
+        self.history_records = 0  # journal records replayed into the results files on a restart
         # kept from outside the loop, a little after the loop's own: that one still writes the status when it can
         self.deadline = StopDeadline(config.daemon.stop_timeout + 0.5, on_deadline)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_timed_out = False
         self._log = logwood.get_logger("daemon")
         self._stop: asyncio.Event | None = None
         self.stop_reason = ""
@@ -173,8 +176,14 @@ class Daemon:
                                                 self.pipeline.broker.open_orders)
         self.error_policy.attach()
         if self.out_dir is not None:
-            self.recorder = Recorder(bus, self.out_dir)
+            restarted = self.recovered is not None and not self.recovered.empty
+            history = Bus(clock=clock) if restarted else None
+            self.recorder = Recorder(TeeBus(bus, history) if history is not None else bus, self.out_dir)
             self.recorder.attach()
+            if history is not None:
+                assert self.recovered is not None
+                self.history_records = replay_history(history, self.recovered)
+            mark_incomplete(self.out_dir)
         self.collector = collector = StatusCollector(bus, clock, self.mode)
         collector.attach()
         collector.watched.append(ingress)
@@ -281,6 +290,7 @@ class Daemon:
             except TimeoutError:
                 self._log.error("Graceful stop took longer than %.1f s: closing anyway", self.settings.stop_timeout)
                 exit_code = EXIT_STOP_DEADLINE
+                self._stop_timed_out = True
             if self.gate.halted is not None:
                 self._log.error("Exiting with code %d: order flow was halted (%s)", EXIT_HALTED, self.gate.halted)
                 exit_code = EXIT_HALTED
@@ -290,6 +300,10 @@ class Daemon:
             await self._close_everything(source)
             self.deadline.disarm()
         return DaemonResult(exit_code, self.stop_reason, self.final_status)
+
+    def deadline_kept(self) -> bool:
+        """The stop finished in time: the results files are whole."""
+        return not self.deadline.expired and not self._stop_timed_out
 
     def _health(self) -> dict[str, Any]:
         """Answered on the control thread: is the daemon's loop turning (its lag probe ticks every 50 ms)?"""
@@ -317,8 +331,12 @@ class Daemon:
         self.bus.publish(K.END_OF_DATA, EndOfData(ts=self.clock(), reason=self.stop_reason))
         for agent in self.pipeline.agents:
             agent.stop()
+        snapshot = self.books_snapshot()
+        self.collector.cash = snapshot.cash  # the final status is the journal's snapshot, to the cent
+        self.collector.take_positions(snapshot.positions)
+        self.collector.open_orders = {o.order.order_id: o.order.instrument for o in snapshot.open_orders}
         if self.journal is not None:
-            self.journal.append(self.books_snapshot())
+            self.journal.append(snapshot)
             await self.journal.flush()
 
     async def _drain_ingress(self) -> None:
@@ -353,6 +371,8 @@ class Daemon:
                 (target / STATUS_FILE).write_bytes(msgspec.json.format(msgspec.json.encode(self.final_status)) + b"\n")
             except OSError as exc:  # a full disk must not turn a stop into a traceback
                 self._log.error("Could not write %s: %s", str(target / STATUS_FILE), repr(exc))
+        if self.out_dir is not None and self.deadline_kept():
+            mark_complete(self.out_dir)
         self.bus.unsubscribe_all()
         self.ingress.unsubscribe_all()
 

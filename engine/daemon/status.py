@@ -132,11 +132,15 @@ class StatusCollector(Agent):
             self.last_event_ts = msg.ts
 
     def _on_account(self, msg: AccountState) -> None:
+        """The broker's truth: each instrument it reports replaces ours; one it leaves out (flat) stays listed."""
         self.cash = msg.cash
         self.equity = msg.equity
-        if msg.positions:
-            self.positions = {p.instrument: {"size": p.size, "avg_price": p.avg_price, "last_price": p.last_price,
-                                             "realized_pnl": p.realized_pnl} for p in msg.positions}
+        self.take_positions(msg.positions)
+
+    def take_positions(self, positions: Any) -> None:
+        for p in positions:
+            self.positions[p.instrument] = {"size": p.size, "avg_price": p.avg_price, "last_price": p.last_price,
+                                            "realized_pnl": p.realized_pnl}
 
     def _on_marks(self, msg: EquityMarks) -> None:
         """The latest mark to market (the daemon's broker publishes one per bar)."""
@@ -151,10 +155,12 @@ class StatusCollector(Agent):
         self.cash = msg.cash
         held = self.positions.get(msg.instrument)
         if held is None:
-            self.positions[msg.instrument] = {"size": msg.position, "avg_price": msg.price, "last_price": msg.price,
-                                              "realized_pnl": 0.0}
-        else:
+            self.positions[msg.instrument] = {"size": msg.position, "avg_price": msg.avg_price,
+                                              "last_price": msg.price, "realized_pnl": 0.0}
+        else:  # realized P&L comes with the broker's account state that follows the fill
             held["size"] = msg.position
+            held["avg_price"] = msg.avg_price
+            held["last_price"] = msg.price
         if msg.remaining <= 0:
             self.open_orders.pop(msg.order_id, None)
 

@@ -72,3 +72,29 @@ def test_a_strategy_that_never_returns_cannot_hold_the_stop(tmp_path):
     assert b"Stop deadline of 2.5 s passed" in err
     state = recover(journal)  # nothing torn: every record was written whole before the exit
     assert state.fills >= 1 and not state.corrupt
+
+
+def test_after_kill_9_the_results_are_marked_incomplete_and_a_restart_rebuilds_them_from_the_journal(tmp_path):
+    from hub.messages import Fill
+
+    journal, out = tmp_path / "j", tmp_path / "out"
+    feed = ThreadFeed(rate=400.0)
+    args = ["--feed", f"tcp://127.0.0.1:{feed.port}", "--strategy", "tests.engine.daemon.strategies:EveryBar",
+            "--bar-interval", "100ms", "--journal", str(journal), "--out", str(out)]
+    try:
+        child = start_daemon(args)
+        wait_for_fills(journal, 30, child)
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=10)
+        assert (out / "INCOMPLETE").exists()  # the folder a killed daemon left says so
+        again = start_daemon(args)
+        wait_for_fills(journal, recover(journal).fills + 5, again)
+        again.send_signal(signal.SIGTERM)
+        _, err = again.communicate(timeout=15)
+    finally:
+        feed.stop()
+    assert again.returncode == 0, err.decode()
+    journaled = [f.order_id for f in read_records(journal / "journal.ndjson") if isinstance(f, Fill)]
+    rows = (out / "fills.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[1] for row in rows] == journaled  # every fill of both sessions, in order
+    assert not (out / "INCOMPLETE").exists()

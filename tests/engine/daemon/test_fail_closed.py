@@ -204,3 +204,15 @@ def test_a_strategy_past_its_error_limit_is_halted_and_its_open_orders_cancelled
     canceled = [r.order_id for r in records if type(r).__name__ == "OrderCanceled"]
     assert cancels and set(cancels) <= set(submitted) and set(cancels) == set(canceled)
     assert status["open_orders"]["count"] == 0
+
+
+def test_the_final_status_is_the_journals_snapshot_every_instrument_ever_traded(tmp_path):
+    journal = tmp_path / "journal"
+    result = run(replay_config(tmp_path, journal))
+    snapshot = [r for r in read_records(journal / JOURNAL_FILE) if type(r).__name__ == "Snapshot"][-1]
+    positions = result.status["positions"]
+    assert set(positions) == {p.instrument for p in snapshot.positions} and positions
+    for p in snapshot.positions:
+        assert positions[p.instrument] == {"size": p.size, "avg_price": p.avg_price, "last_price": p.last_price,
+                                           "realized_pnl": p.realized_pnl}
+    assert result.status["cash"] == snapshot.cash
