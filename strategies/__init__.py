@@ -22,6 +22,11 @@ def load_strategy(name: str) -> type:
     except ImportError as exc:
         raise ValueError(f"cannot import strategy module {module_name!r}: {exc}") from exc
     try:
-        return getattr(module, class_name)
+        found = getattr(module, class_name)
     except AttributeError:
         raise ValueError(f"module {module_name!r} has no class {class_name!r}") from None
+    from strategies.api import Strategy
+
+    if not (isinstance(found, type) and issubclass(found, Strategy)):
+        raise ValueError(f"{target!r} is not a strategy: {found!r} is not a subclass of strategies.api.Strategy")
+    return found

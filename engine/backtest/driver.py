@@ -8,19 +8,20 @@ delivery in wiring order, a simulated clock set from each bar (see
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from engine.backtest.outcome import ErrorWatch, outcome, states_delivered
 from engine.backtest.replay import as_batches, replay
 from engine.backtest.run_id import make_run_id
 from engine.backtest.staging import staging_dir
-from engine.config import SAMPLE_CONFIG, Config, load_config
+from engine.config import SAMPLE_CONFIG, Config, check_config, load_config
 from engine.data import open_stream
 from engine.pipeline import Pipeline, build_pipeline
+from engine.results import strict_json
 from engine.results.recorder import Recorder
 from engine.results.summary import sharpe_ratio, total_return
 from engine.results.timefmt import format_one
@@ -66,25 +67,33 @@ async def run_pipeline(
     recorder = Recorder(bus, out_dir)
     try:
         recorder.attach()
+        watch = ErrorWatch(bus, stop_at_first=config.on_error == "fail")
         if on_bus is not None:
             on_bus(bus)
         for agent in pipeline.agents:
             agent.start()
-        batches = as_batches(stream)
-        first_batch = next(batches, [])
-        first = first_batch[0] if first_batch else None
-        count = await replay(bus, clock, chain([first_batch], batches))
-        bus.publish(K.END_OF_DATA, EndOfData(ts=clock.ts))
+        first, count = None, 0
+        if not watch.stopped:  # an agent failed to start (a bad indicator request, on_start raised)
+            batches = as_batches(stream)
+            first_batch = next(batches, [])
+            first = first_batch[0] if first_batch else None
+            watch.replaying = True
+            count = await replay(bus, clock, chain([first_batch], batches), halt=watch.halt)
+        reason = f"stopped: {watch.first.agent} raised {watch.first.error_type}" if watch.stopped else "end of data"
+        bus.publish(K.END_OF_DATA, EndOfData(ts=clock.ts, reason=reason))
         for agent in pipeline.agents:
             agent.stop()
+        states = states_delivered(bus, pipeline.host.name)
     finally:
         recorder.close()
         bus.unsubscribe_all()
     equity = recorder.equity
     initial = config.broker.cash
     final = equity.last if equity.last is not None else initial
+    at = format_one(watch.first.ts, equity.unit) if watch.first_in_replay else None
     return {
         "run_id": run_id,
+        **outcome(watch, config.on_error, count, states, at),
         "strategy": config.strategy.name,
         "params": dict(pipeline.host.strategy.p.__dict__),
         "bars": count,
@@ -102,7 +111,6 @@ async def run_pipeline(
         "total_return": total_return(initial, final),
         "max_drawdown": equity.max_drawdown,
         "sharpe": sharpe_ratio(equity.daily),
-        "agent_errors": len(recorder.errors),
     }
 
 
@@ -113,7 +121,7 @@ def run_backtest(
     on_bus: Callable[[Bus], None] | None = None,
 ) -> BacktestResult:
     """Run one backtest and write summary.json, fills.csv, orders.csv and equity.csv."""
-    configure_logging(config.log_level)
+    configure_logging(check_config(config).log_level)
     config = with_sample_data(config)
     stream = open_stream(
         list(config.data.paths), format=config.data.format, columns=config.data.columns or None,
@@ -129,5 +137,5 @@ def run_backtest(
         summary["data_files"] = files
         summary["rows_skipped"] = len(report.skipped)
         summary["rows_filtered"] = len(report.filtered)
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        strict_json.write(staging / "summary.json", summary)
     return BacktestResult(summary=summary, out_dir=out_dir, skipped=list(report.skipped))

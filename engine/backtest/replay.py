@@ -9,7 +9,7 @@ keep running during long replays.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from itertools import islice
 from typing import Any
 
@@ -21,14 +21,20 @@ from hub.messages import Bar
 YIELD_EVERY = 4096
 
 
-async def replay(bus: Bus, clock: SimClock, batches: Iterable[list[Bar]]) -> int:
-    """Publish every bar on ``md.bar`` in order, yielding to the loop between batches; returns how many."""
+async def replay(bus: Bus, clock: SimClock, batches: Iterable[list[Bar]], halt: Sized = ()) -> int:
+    """Publish every bar on ``md.bar`` in order, yielding to the loop between batches; returns how many.
+
+    ``halt``: once it is non-empty (an agent failed and the run must stop),
+    the replay ends after the bar being published.
+    """
     publish_bar = bus.publisher(K.BAR)
     count = 0
     for batch in batches:
         for bar in batch:
             clock.ts = bar.ts
             publish_bar(bar)
+            if halt:
+                return count + next(i for i, b in enumerate(batch, 1) if b is bar)
         count += len(batch)
         await asyncio.sleep(0)
     return count

@@ -6,7 +6,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from engine.config import Config, load_config, override
+from engine.config import Config, load_config, override, set_top
+
+FORMATS = ["auto", "ohlcv", "ashare"]
 
 
 def parse_params(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -29,6 +31,20 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statsd", metavar="HOST:PORT", help="send runtime health to this StatsD server")
     parser.add_argument("--statsd-prefix", help="metric name prefix (default 'engine')")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--on-error", choices=["fail", "continue"],
+                        help="an exception in the strategy (or any agent): fail the run at the first one "
+                             "(default), or count it and go on")
+
+
+def add_file_options(parser: argparse.ArgumentParser, what: str = "input") -> None:
+    """How data files are read ([data] keys)."""
+    parser.add_argument("--format", choices=FORMATS, help=f"{what} format (default auto: told from the header)")
+    parser.add_argument("--skip-bad", action="store_true", default=None,
+                        help="skip bad rows and report them instead of stopping")
+
+
+def file_overrides(config: Config, args: argparse.Namespace, paths: Sequence[str] | None = None) -> Config:
+    return override(config, "data", paths=tuple(paths) if paths else None, format=args.format, skip_bad=args.skip_bad)
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -40,6 +56,4 @@ def config_from_args(args: argparse.Namespace) -> Config:
     config = override(config, "strategy", **strategy_changes)
     config = override(config, "broker", cash=args.cash, commission=args.commission)
     config = override(config, "metrics", statsd=args.statsd, prefix=args.statsd_prefix)
-    if args.log_level:
-        config = Config(**{**config.__dict__, "log_level": args.log_level})
-    return config
+    return set_top(config, log_level=args.log_level, on_error=args.on_error)

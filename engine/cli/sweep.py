@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from engine.cli.common import add_run_options, config_from_args
+from engine.cli.common import add_file_options, add_run_options, config_from_args, file_overrides
 from engine.config import override
 from engine.sweep.results import METRICS
 
@@ -22,8 +22,7 @@ def add_sweep_command(commands: Any) -> None:
     add_run_options(sweep)
     sweep.add_argument("--data", nargs="+", metavar="PATH|GLOB", help="CSV files, directories or globs; one instrument per file")
     sweep.add_argument("--grid", action="append", metavar="KEY=V1,V2", help="strategy parameter values to sweep (repeatable; replaces that key of [sweep.grid])")
-    sweep.add_argument("--format", choices=["auto", "ohlcv", "ashare"], help="input format (default auto)")
-    sweep.add_argument("--skip-bad", action="store_true", default=None, help="skip bad rows and report them instead of failing the file")
+    add_file_options(sweep)
     sweep.add_argument("--fill-on-close", action="store_true", default=None, help="fill market orders at the signal bar's close")
     sweep.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core; 0 = in this process; ignored with --dask)")
     sweep.add_argument("--dask", metavar="ADDRESS", help="run on this Dask scheduler, e.g. tcp://host:8786 (default $DASK_SCHEDULER_ADDRESS)")
@@ -36,21 +35,21 @@ def add_sweep_command(commands: Any) -> None:
     sweep.add_argument("--keep-runs", action="store_true", default=None, help="keep each backtest's CSVs under DIR/runs/<run-id>/")
     sweep.add_argument("--quiet", action="store_true", default=None, help="no progress bar")
     sweep.add_argument("--fail-fast", action="store_true", default=None, help="stop at the first failed backtest and exit 1")
+    sweep.add_argument("--force", action="store_true", default=None, help="write into an --out folder that already holds a sweep's results")
     sweep.set_defaults(func=cmd_sweep)
 
 
 def config_from_sweep_args(args: argparse.Namespace) -> Any:
     from engine.sweep.grid import check_grid, parse_grid_args
 
-    config = config_from_args(args)
-    config = override(config, "data", paths=tuple(args.data) if args.data else None, format=args.format, skip_bad=args.skip_bad)
+    config = file_overrides(config_from_args(args), args, args.data)
     config = override(config, "broker", fill_on_close=args.fill_on_close)
     config = override(config, "output", dir=args.out)
     given = parse_grid_args(args.grid)
     grid = {**check_grid(config.sweep.grid), **given} if given else None
     return override(config, "sweep", grid=grid, workers=args.workers, dask=args.dask, cache_dir=args.cache_dir,
                     metric=args.metric, top=args.top, bundle=args.bundle, retries=args.retries,
-                    keep_runs=args.keep_runs, quiet=args.quiet, fail_fast=args.fail_fast)
+                    keep_runs=args.keep_runs, quiet=args.quiet, fail_fast=args.fail_fast, force=args.force)
 
 
 def print_report(result: Any) -> None:
@@ -77,5 +76,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     result = run_sweep(config_from_sweep_args(args))
     print_report(result)
     if result.failed:
-        print(f"{len(result.failed)} of {len(result.rows)} backtests failed (see the error column)", file=sys.stderr)
-    return 1 if result.stopped else 0
+        print(f"error: {len(result.failed)} of {len(result.rows)} backtests failed (see the error column)", file=sys.stderr)
+        return 1
+    return 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.config import Config, SweepConfig
+from engine.config import Config, SweepConfig, check_config
 from engine.sweep.cache import ColumnStore, default_cache_dir
 from engine.sweep.grid import check_grid, expand_data, expand_grid
 from engine.sweep.results import check_grid_keys, check_metric, write_heatmap, write_tables
@@ -142,7 +142,7 @@ def run_sweep(config: Config, factory: RunnerFactory = CellRunner, executor: Exe
     from engine.runtime.logs import configure_logging
     from engine.sweep.progress import Progress
 
-    configure_logging(config.log_level)
+    configure_logging(check_config(config).log_level)
     plan = plan_sweep(config)
     settings = plan.config.sweep
     if executor is None:

@@ -13,7 +13,6 @@ that cell's row, never the worker's death.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import shutil
@@ -70,14 +69,6 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def agent_error_text(errors: Sequence[Any]) -> str | None:
-    """The strategy or an agent raised inside a handler: the run went on, but its row must say so."""
-    if not errors:
-        return None
-    first = errors[0]
-    return f"{len(errors)} agent error(s); first: {first.agent}.{first.handler}: {first.error_type}: {first.error}"
-
-
 class CellRunner:
     """Runs cells in one worker: shares the worker's ColumnStore, writes runs to a scratch directory."""
 
@@ -110,9 +101,11 @@ class CellRunner:
 
     def __call__(self, cell: Cell) -> dict[str, Any]:
         from engine.backtest.driver import run_pipeline
+        from engine.backtest.outcome import FAILED
+        from engine.backtest.outcome import error_text as failure_text
         from engine.backtest.run_id import make_run_id
         from engine.backtest.staging import staging_dir
-        from hub import keys as K
+        from engine.results import strict_json
 
         t0 = time.perf_counter()
         row: dict[str, Any] = {"cell": cell.index, "instrument": Path(cell.path).stem, "data": cell.path,
@@ -123,14 +116,10 @@ class CellRunner:
             row.update(instrument=loaded.columns.instrument_name, load_seconds=loaded.seconds, data_source=loaded.source)
             config = cell_config(self.job.config, cell)
             run_id = make_run_id(config, [cell.path])
-            errors: list[Any] = []
-
-            def watch(bus: Any) -> None:
-                bus.subscribe("sweep", K.AGENT_ERROR, errors.append)
 
             def backtest(out_dir: Path) -> dict[str, Any]:
                 with asyncio.Runner() as runner:
-                    summary = runner.run(run_pipeline(config, out_dir, run_id, loaded.columns, on_bus=watch))
+                    summary = runner.run(run_pipeline(config, out_dir, run_id, loaded.columns))
                 summary["data_files"] = [cell.path]
                 summary["rows_skipped"] = loaded.columns.skipped_count
                 summary["rows_filtered"] = loaded.columns.filtered_count
@@ -139,12 +128,12 @@ class CellRunner:
             if self.job.runs_dir:  # the run's directory exactly as `backtest --out` leaves it
                 with staging_dir(Path(self.job.runs_dir) / run_id) as staging:
                     summary = backtest(staging)
-                    (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+                    strict_json.write(staging / "summary.json", summary)
             else:
                 summary = backtest(self.scratch())
             row.update(summary)
-            row["error"] = agent_error_text(errors)
-        except Exception as exc:  # a bad file or a strategy that raises: this cell's row, not the batch's end
+            row["error"] = failure_text(summary) if summary["status"] == FAILED else None
+        except Exception as exc:  # a bad file: this cell's row, not the batch's end
             row["error"] = error_text(exc)
         row["seconds"] = time.perf_counter() - t0
         return row

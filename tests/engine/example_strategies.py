@@ -27,3 +27,34 @@ class RaisesEveryTenth(Strategy):
             raise RuntimeError(f"deliberate failure on bar {self.seen}")
         if self.seen % 10 == 1:
             self.buy(1)
+
+
+class RaisesOnEveryBar(Strategy):
+    """The strategy of a user with a bug: every on_bar raises (line below: ``1 / 0``)."""
+
+    def on_bar(self, bar, ind):
+        return 1 / 0
+
+
+class BadIndicatorSource(Strategy):
+    """Asks for an indicator of a column that does not exist: the model state refuses it, on_bar never runs."""
+
+    def indicators(self):
+        from strategies.api import sma
+
+        return {"sma": sma(3, source="adj_close")}
+
+    def on_bar(self, bar, ind):
+        self.buy(1)
+
+
+class SellOnBar(Strategy):
+    params = {"bar": 1}
+
+    def on_start(self):
+        self.seen = 0
+
+    def on_bar(self, bar, ind):
+        self.seen += 1
+        if self.seen == self.p.bar:
+            self.sell(1)

@@ -99,12 +99,17 @@ def test_an_order_decided_on_a_bar_fills_at_the_next_open_never_earlier(tmp_path
     assert fill["ts"] == "2021-01-03" and float(fill["price"]) == 11.5
 
 
-def test_a_strategy_that_raises_is_reported_and_keeps_running(tmp_path):
+def test_a_strategy_that_raises_keeps_running_only_when_asked(tmp_path):
     data = write_bars(tmp_path / "ABC.csv", [10.0 + i for i in range(25)])
-    result = run_backtest(config_for(tmp_path, data, "tests.engine.example_strategies:RaisesEveryTenth"))
-    assert result.summary["bars"] == 25
+    config = config_for(tmp_path, data, "tests.engine.example_strategies:RaisesEveryTenth")
+    result = run_backtest(replace(config, on_error="continue"))
+    assert result.summary["status"] == "ok" and result.summary["bars"] == 25
     assert result.summary["agent_errors"] == 2  # bars 10 and 20
+    assert result.summary["first_agent_error"]["message"] == "deliberate failure on bar 10"
     assert result.summary["fills"] == 3  # bought on bars 1, 11 and 21 (after each error), each filled at the next open
+    failed = run_backtest(config)  # the default: the first error ends the run
+    assert failed.summary["status"] == "failed" and failed.summary["bars"] == 10
+    assert failed.summary["error"]["message"] == "deliberate failure on bar 10"
 
 
 def run_cli(*args, cwd):

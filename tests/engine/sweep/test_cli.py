@@ -27,12 +27,13 @@ def test_cli_sweep_prints_the_ranking_and_writes_the_tables(tmp_path, data_files
     assert (tmp_path / "out" / "sweep.csv").exists() and (tmp_path / "out" / "sweep.parquet").exists()
 
 
-def test_failures_exit_zero_unless_fail_fast(tmp_path, data_files, capsys):
+def test_failures_exit_1_after_every_row_and_fail_fast_stops_early(tmp_path, data_files, capsys):
     args = sweep_args(tmp_path, data_files[:1], "--grid", "fast=5,50", "--grid", "slow=20", "--workers", "0")
-    assert main(args) == 0
+    assert main(args) == 1  # as a failed backtest does
     captured = capsys.readouterr()
-    assert "1 of 2 backtests failed" in captured.err and "first failure: cell 1" in captured.out
-    assert main([*args, "--fail-fast"]) == 1
+    assert "error: 1 of 2 backtests failed" in captured.err and "first failure: cell 1" in captured.out
+    assert (tmp_path / "out" / "sweep.csv").read_text().count("\n") == 3  # both rows written
+    assert main([*args, "--fail-fast", "--force"]) == 1
     assert "--fail-fast: stopped after the first failure" in capsys.readouterr().out
 
 
@@ -100,4 +101,4 @@ def test_a_grid_key_may_not_shadow_a_result_column(tmp_path, data_files, grid):
 @pytest.mark.parametrize("flag", [["--workers", "-1"], ["--top", "0"], ["--retries", "-2"]])
 def test_out_of_range_numbers_are_refused(tmp_path, data_files, flag, capsys):
     assert main(sweep_args(tmp_path, data_files[:1], "--grid", "fast=5", *flag)) == 2
-    assert "must be an integer" in capsys.readouterr().err
+    assert "expected an integer >=" in capsys.readouterr().err

@@ -52,5 +52,5 @@ def test_the_sweep_table_in_toml(tmp_path):
     assert (config.sweep.workers, config.sweep.fail_fast) == (2, True)
     assert config.data.paths == (str(tmp_path / "data/*.csv"),)
     path.write_text("[sweep]\nworkres = 2\n")
-    with pytest.raises(ValueError, match=r"\[sweep\]: unknown setting 'workres'"):
+    with pytest.raises(ValueError, match=r"\[sweep\] workres: unknown key \(did you mean workers\?\)"):
         load_config(path)

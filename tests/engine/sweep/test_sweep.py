@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine.backtest.driver import run_backtest
+from engine.backtest.outcome import error_text
 from engine.config import Config, DataConfig, OutputConfig, StrategyConfig, SweepConfig
 from engine.sweep.runner import run_sweep
 from engine.sweep.tasks import Cell, cell_config
@@ -83,14 +84,18 @@ def test_failures_are_rows_and_the_batch_completes(tmp_path, data_files):
     assert len(result.failed) == 5 and not result.stopped
 
 
-def test_a_strategy_raising_in_on_bar_is_a_row_with_its_figures_and_the_error(tmp_path, data_files):
+def test_a_strategy_raising_in_on_bar_fails_its_row_as_backtest_fails_its_run(tmp_path, data_files):
     config = sweep_config(tmp_path, data_files[:1], {"fail": [False, True]}, strategy="tests.engine.sweep.support:RaiseOnBar",
                           workers=0)
     ok, failed = run_sweep(config).rows
-    assert ok["error"] is None and ok["agent_errors"] == 0
-    assert failed["agent_errors"] > 0 and failed["bars"] == 1500
-    assert failed["error"].startswith(f"{failed['agent_errors']} agent error(s); first: strategy.")
-    assert "ZeroDivisionError: strategy blew up" in failed["error"]
+    assert ok["error"] is None and ok["agent_errors"] == 0 and ok["status"] == "ok"
+    assert failed["status"] == "failed" and failed["agent_errors"] == 1 and failed["bars"] == 1
+    assert failed["error"].startswith("strategy.HostPath.on_state on model.state: ZeroDivisionError: strategy blew up")
+    plain = run_backtest(cell_config(config, Cell(1, failed["data"], failed["grid"]), str(tmp_path / "plain")))
+    assert plain.summary["status"] == "failed" and error_text(plain.summary) == failed["error"]
+    going_on = run_sweep(replace(config, on_error="continue", output=OutputConfig(dir=str(tmp_path / "on")))).rows[1]
+    assert going_on["error"] is None and going_on["status"] == "ok" and going_on["agent_errors"] == 1500
+    assert going_on["bars"] == 1500
 
 
 def test_fail_fast_stops_at_the_first_failure(tmp_path, data_files):
