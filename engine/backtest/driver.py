@@ -14,6 +14,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from engine.backtest import left_out
 from engine.backtest.outcome import ErrorWatch, outcome, states_delivered
 from engine.backtest.replay import as_batches, replay
 from engine.backtest.run_id import make_run_id
@@ -135,7 +136,7 @@ def run_backtest(
             summary = runner.run(run_pipeline(config, staging, run_id, stream, monitor=monitor, on_bus=on_bus))
         report = stream.report
         summary["data_files"] = files
-        summary["rows_skipped"] = len(report.skipped)
-        summary["rows_filtered"] = len(report.filtered)
+        summary.update(left_out.counts(report))
+        left_out.write_skipped(staging, report, files)
         strict_json.write(staging / "summary.json", summary)
     return BacktestResult(summary=summary, out_dir=out_dir, skipped=list(report.skipped))

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Sized
 from itertools import islice
 from typing import Any
 
+from engine.data.columns import BarColumns
+from engine.data.stream import column_batches
 from engine.runtime.clocks import SimClock
 from hub import keys as K
 from hub.bus import Bus
@@ -48,5 +50,8 @@ def batched(bars: Iterable[Bar], size: int = YIELD_EVERY) -> Iterator[list[Bar]]
 
 
 def as_batches(source: Any) -> Iterator[list[Bar]]:
+    """Batches of a stream (its own), of columns held in memory (a sweep's cache) or of any iterable of bars."""
+    if isinstance(source, BarColumns):
+        return column_batches(source)
     batches = getattr(source, "batches", None)
     return batches() if batches is not None else batched(source)

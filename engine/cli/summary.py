@@ -56,7 +56,7 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     if first:
         print(f"\n  --on-error continue: {summary['agent_errors']:,} agent error(s); the first: "
               f"{error_text({'error': first})}")
-    print(f"\n  results: {out_dir}/ (summary.json, fills.csv, orders.csv, equity.csv)\n")
+    print(f"\n  results: {out_dir}/ (summary.json, fills.csv, orders.csv, equity.csv, skipped.csv)\n")
 
 
 def print_failure(summary: dict[str, Any], out_dir: Path, file: TextIO) -> None:

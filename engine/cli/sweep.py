@@ -65,6 +65,8 @@ def print_report(result: Any) -> None:
         print(f"  {line}")
     if result.failed:
         print(f"\n  first failure: cell {result.failed[0]['cell']} ({result.failed[0]['instrument']}): {result.failed[0]['error']}")
+    for note in result.notes:
+        print(f"\n  note: {note}")
     if result.stopped:
         print(f"\n  --fail-fast: stopped after the first failure; {len(plan.cells) - len(result.rows)} backtests not run")
     print(f"\n  results: {', '.join(str(p) for p in result.outputs)}\n")

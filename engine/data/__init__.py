@@ -22,8 +22,10 @@ Public API::
         close, volume float64) -- the parse step, kept apart from streaming for caching.
     DataError(ValueError): .path, .line (1-based physical line, header = 1), .field (the file's
         column name), .reason; str() is "data/x.csv:17: field 'close': cannot parse 'abc' as a number".
-    Report: .skipped and .filtered lists of SkippedRow(path, line, field, reason); .rows_read
-        per file; .summary().
+    Report: .skipped and .filtered lists of SkippedRow(path, line, field, reason, value, rule);
+        .rows_read per file; .counts(rows) per rule; .summary(). A file left with no bar after
+        skipping and filtering raises DataError naming what removed its rows.
+    BarColumns: the one holder of parsed data (a file's chunk, a merged chunk, a cached file).
 
 Rules (details in each module's docstring): timestamps are ISO dates/datetimes (no offset means
 UTC) or epoch numbers whose unit comes from the magnitude of the file's first value (timestamps.py);

@@ -19,14 +19,25 @@ the generic format is the one that streams.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 
 from engine.data.checks import check_increasing, check_values
 from engine.data.columns import BarColumns
 from engine.data.csvchunks import CHUNK_BYTES, Fields, line_blocks, read_header, split_block
-from engine.data.errors import DataError, Report, SkippedRow
+from engine.data.errors import (
+    BAD_FACTOR,
+    BAD_FLAG,
+    BAD_NUMBER,
+    NOT_TRADING,
+    OTHER_TICKER,
+    DataError,
+    Report,
+    SkippedRow,
+)
 from engine.data.numbers import parse_floats
+from engine.data.ohlcv_csv import field_text
 from engine.data.problems import Problems, cannot_parse, quoted
 from engine.data.timestamps import TimestampParser
 
@@ -63,7 +74,7 @@ class _File:
     def numbers(self, fields: Fields, column: str, problems: Problems) -> np.ndarray:
         s, e = fields.spans[self.index[column]]
         values, bad = parse_floats(fields.buf, s, e)
-        problems.add(bad, self.name(column), cannot_parse(fields.buf, s, e))
+        problems.add(bad, self.name(column), cannot_parse(fields.buf, s, e), BAD_NUMBER)
         return values
 
     def check(self, fields: Fields, skip_bad: bool, report: Report) -> tuple[np.ndarray, ...]:
@@ -81,13 +92,14 @@ class _File:
         factor = self.numbers(fields, FACTOR, problems)
         bad_factor = np.flatnonzero(~(np.isfinite(factor) & (factor > 0)))
         problems.add(
-            bad_factor, self.name(FACTOR), quoted("adjustment factor {!r} must be finite and > 0", factor)
+            bad_factor, self.name(FACTOR), quoted("adjustment factor {!r} must be finite and > 0", factor.tolist()), BAD_FACTOR
         )
         bad_flag = [i for i, t in enumerate(flags) if t not in ("true", "false")]
         problems.add(
             np.array(bad_flag, dtype=np.int64),
             self.name(ISOPEN),
             quoted("isopen must be 'true' or 'false', not {!r}", flags),
+            BAD_FLAG,
         )
         tickers = fields.texts(self.index[TICKER])
         if self.ticker is None:
@@ -102,15 +114,18 @@ class _File:
                 + " (one instrument per file)",
                 tickers,
             ),
+            OTHER_TICKER,
         )
         names = {key: self.name(col) for key, col in NAMES.items()}
         check_values(values, names, problems, considered=is_open)
         self.previous = check_increasing(ts, self.previous, problems, names["ts"], considered=is_open)
-        keep = problems.settle(self.path, fields.lines, skip_bad, report)
+        column = {self.name(col): i for col, i in self.index.items()}
+        keep = problems.settle(self.path, fields.lines, skip_bad, report, partial(field_text, fields, column))
         keep = np.ones(n, dtype=bool) if keep is None else keep
         report.filtered.extend(
             SkippedRow(
-                self.path, int(fields.lines[i]), self.name(ISOPEN), "isopen is false: not a trading day"
+                self.path, int(fields.lines[i]), self.name(ISOPEN), "isopen is false: not a trading day",
+                flags[i], NOT_TRADING,
             )
             for i in np.flatnonzero(keep & ~is_open).tolist()
         )
@@ -150,8 +165,7 @@ def read_ashare(
         raise DataError(path, 2, None, "no data rows after the header")
     name = instrument if instrument is not None else state.ticker
     ts, o, h, lo, c, v, f, factors = (np.concatenate([p[k] for p in parts]) for k in range(8))
-    if factors.size == 0:
-        yield BarColumns.concat(name, [])
-        return
+    if ts.size == 0:
+        raise report.nothing_left(path, rows)
     last = factors[-1]
     yield BarColumns(name, ts, (o * f) / last, (h * f) / last, (lo * f) / last, (c * f) / last, v)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.data.errors import NOT_INCREASING
 from engine.data.problems import Problems
 from hub.market_rules import (
     MAX_PRICE,
@@ -46,8 +47,10 @@ def check_values(
         if considered is not None:
             bad &= considered
         if bad.any():
-            problems.add(np.flatnonzero(bad), names[key],
-                         lambda i, col=col, key=key, describe=describe: describe(key, float(col[i])).detail)
+            found = {i: describe(key, float(col[i])) for i in np.flatnonzero(bad).tolist()}
+            for rule in dict.fromkeys(p.rule for p in found.values()):
+                rows = np.array([i for i, p in found.items() if p.rule == rule])
+                problems.add(rows, names[key], lambda i, found=found: found[i].detail, rule)
     relations = ORDER_RELATIONS["bar"]
     bad = np.zeros(len(values["open"]), dtype=bool)
     for lower, upper in relations:
@@ -58,16 +61,17 @@ def check_values(
         bad &= ~problems.bad_mask()  # a row already refused for a value is named once, for that value
     if not bad.any():
         return
-    by_field: dict[str, list[int]] = {}
+    by_field: dict[tuple[str, str], list[int]] = {}
     reasons: dict[int, str] = {}
     for i in np.flatnonzero(bad).tolist():
         found = relation_problem({k: float(values[k][i]) for k in PRICE_FIELDS["bar"]}, relations)
         assert found is not None
         reasons[i] = found.detail
-        by_field.setdefault(found.field, []).append(i)
+        by_field.setdefault((found.field, found.rule), []).append(i)
     for key in ("open", "close", "high", "low"):
-        if key in by_field:
-            problems.add(np.array(by_field[key]), names[key], reasons.__getitem__)
+        for (field, rule), rows in by_field.items():
+            if field == key:
+                problems.add(np.array(rows), names[key], reasons.__getitem__, rule)
 
 
 def check_increasing(
@@ -101,6 +105,7 @@ def check_increasing(
             index,
             field,
             lambda i: f"timestamp {_iso(int(ts[i]))} is not after the previous row's {_iso(earlier[i])}",
+            NOT_INCREASING,
         )
     top = int(sub.max())
     return top if previous is None else max(top, previous)

@@ -22,7 +22,7 @@ from typing import BinaryIO
 import numpy as np
 
 from engine.data.buffers import PAD, Buffer
-from engine.data.errors import DataError
+from engine.data.errors import MALFORMED, DataError
 from engine.data.problems import Problems
 
 CHUNK_BYTES = 1 << 20  # ~18k rows of minute bars: big enough to amortise numpy calls, small enough for cache
@@ -86,6 +86,11 @@ class Fields:
         self.lines = lines
         self.spans = spans
         self.problems = problems
+
+    def text(self, col: int, row: int) -> str:
+        """One field's text (for reports)."""
+        start, end = self.spans[col]
+        return self.buf.text(int(start[row]), int(end[row]))
 
     def texts(self, col: int) -> list[str]:
         """A column as Python strings (for the few text columns, e.g. a ticker)."""
@@ -190,7 +195,7 @@ def _split_with_csv(block: bytes, first_line: int, names: list[str], wanted: lis
     n = len(rows)
     problems = Problems(n)
     for row_index, field, reason in shape_errors:
-        problems.add(np.array([row_index]), field, reason)
+        problems.add(np.array([row_index]), field, reason, MALFORMED)
     # re-serialise the wanted fields back to back so the vectorised parsers can read them
     pieces: list[bytes] = []
     lengths: list[int] = []

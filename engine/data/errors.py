@@ -28,11 +28,30 @@ class DataError(ValueError):
         return (DataError, (self.path, self.line, self.field, self.reason))
 
 
+# The rules a row can break (``SkippedRow.rule``): the summary counts skipped rows per rule. The rules
+# on values and their order are hub/market_rules.py's, named as it names them ("not finite",
+# "negative", "low above high", ...), so a file and the live feed count the same way.
+MALFORMED = "malformed row"
+BAD_NUMBER = "unparsable number"
+BAD_TIMESTAMP = "unparsable timestamp"
+NOT_INCREASING = "time not increasing"
+BAD_FACTOR = "bad adjustment factor"
+BAD_FLAG = "bad isopen flag"
+OTHER_TICKER = "another ticker"
+NOT_TRADING = "isopen false"  # a filter, not an error: A-share non-trading days
+
+
 class SkippedRow(NamedTuple):
     path: str
     line: int
     field: str | None
     reason: str
+    value: str = ""  # the field's text as the file has it ("" when the row could not be split)
+    rule: str = ""  # which rule (one of the names above): what the summary counts
+
+    def __str__(self) -> str:
+        field = "" if self.field is None else f" field {self.field!r}:"
+        return f"{self.path}:{self.line}:{field} {self.reason}"
 
 
 class Report:
@@ -47,6 +66,21 @@ class Report:
         self.filtered: list[SkippedRow] = []
         self.rows_read: dict[str, int] = {}
 
+    @staticmethod
+    def counts(rows: list[SkippedRow], path: str | None = None) -> dict[str, int]:
+        """Rows per rule (sorted by rule), of one file or all."""
+        counts: dict[str, int] = {}
+        for row in rows:
+            if path is None or row.path == path:
+                counts[row.rule] = counts.get(row.rule, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def nothing_left(self, path: str, rows: int) -> DataError:
+        """The error for a file whose ``rows`` data rows were all skipped or filtered: which rule removed what."""
+        parts = [f"{n} {rule}" for rule, n in self.counts(self.filtered, path).items()]
+        parts += [f"{n} skipped ({rule})" for rule, n in self.counts(self.skipped, path).items()]
+        return DataError(path, None, None, f"no bars left: all {rows} data row(s) were left out ({', '.join(parts)})")
+
     def summary(self) -> str:
         """One line per file with counts, then every skipped row as ``path:line: field: reason``."""
         out = []
@@ -57,6 +91,5 @@ class Report:
             for path, count in per_file.items():
                 out.append(f"{path}: {count} row(s) {title}")
         for row in self.skipped:
-            field = "" if row.field is None else f" field {row.field!r}:"
-            out.append(f"  {row.path}:{row.line}:{field} {row.reason}")
+            out.append(f"  {row}")
         return "\n".join(out) if out else "no rows skipped or filtered"

@@ -14,27 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from engine.data.columns import BarColumns
-
-PRICE_FIELDS = ("open", "high", "low", "close", "volume")
-
-
-class MergedChunk:
-    """Rows of several instruments in stream order; ``instrument`` is an object array of names."""
-
-    __slots__ = ("ts", "instrument", "open", "high", "low", "close", "volume")
-
-    def __init__(self, ts, instrument, open, high, low, close, volume) -> None:  # noqa: A002
-        self.ts = ts
-        self.instrument = instrument
-        self.open = open
-        self.high = high
-        self.low = low
-        self.close = close
-        self.volume = volume
-
-    def __len__(self) -> int:
-        return int(self.ts.size)
+from engine.data.columns import PRICE_FIELDS, BarColumns
 
 
 def _next_nonempty(source: Iterator[BarColumns]) -> BarColumns | None:
@@ -44,7 +24,7 @@ def _next_nonempty(source: Iterator[BarColumns]) -> BarColumns | None:
     return None
 
 
-def merge_chunks(sources: list[Iterator[BarColumns]], on_names=None) -> Iterator[MergedChunk]:
+def merge_chunks(sources: list[Iterator[BarColumns]], on_names=None) -> Iterator[BarColumns]:
     """Merged chunks of ``sources`` (each strictly increasing in ts, one instrument each).
 
     ``on_names(names)`` is called once the instruments are known (after each
@@ -72,15 +52,15 @@ def merge_chunks(sources: list[Iterator[BarColumns]], on_names=None) -> Iterator
             current[i] = chunk.take(slice(cut, None)) if cut < len(chunk) else _next_nonempty(sources[i])
         if len(pieces) == 1:
             i, part = pieces[0]
-            yield MergedChunk(
-                part.ts, np.full(len(part), names[i], dtype=object), *(getattr(part, f) for f in PRICE_FIELDS)
+            yield BarColumns(
+                np.full(len(part), names[i], dtype=object), part.ts, *(getattr(part, f) for f in PRICE_FIELDS)
             )
             continue
         src = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in pieces])
         ts = np.concatenate([p.ts for _, p in pieces])
         sort = np.lexsort((rank[src], ts))
-        yield MergedChunk(
-            ts[sort],
+        yield BarColumns(
             name_of[src[sort]],
+            ts[sort],
             *(np.concatenate([getattr(p, f) for _, p in pieces])[sort] for f in PRICE_FIELDS),
         )

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import partial
 
 from engine.data.checks import check_increasing, check_values
 from engine.data.columns import BarColumns
-from engine.data.csvchunks import CHUNK_BYTES, line_blocks, read_header, split_block
-from engine.data.errors import DataError, Report
+from engine.data.csvchunks import CHUNK_BYTES, Fields, line_blocks, read_header, split_block
+from engine.data.errors import BAD_NUMBER, DataError, Report
 from engine.data.numbers import parse_floats
 from engine.data.problems import cannot_parse
 from engine.data.timestamps import TimestampParser
@@ -66,6 +67,11 @@ def map_columns(path: str, header: list[str], columns: dict[str, str] | None) ->
     return found
 
 
+def field_text(fields: Fields, column: dict[str, int], row: int, name: str) -> str:
+    """The text of column ``name`` (as the file names it) in ``row``; "" for a column not read."""
+    return fields.text(column[name], row) if name in column else ""
+
+
 def read_ohlcv(
     path: str,
     *,
@@ -83,10 +89,11 @@ def read_ohlcv(
         index = map_columns(path, header, columns)
         names = {key: header[i] for key, i in index.items()}
         wanted = [index[key] for key in FIELDS]
+        column = {header[i]: i for i in wanted}
         stamps = TimestampParser()
         previous: int | None = None
         line = 2
-        rows = 0
+        rows = kept = 0
         for block in line_blocks(f, chunk_bytes):
             fields = split_block(block, line, header, wanted)
             line += fields.physical_lines
@@ -102,13 +109,17 @@ def read_ohlcv(
             for key in NUMERIC:  # one column per call: the temporaries stay in cache
                 s, e = fields.spans[index[key]]
                 values[key], bad = parse_floats(fields.buf, s, e)
-                problems.add(bad, names[key], cannot_parse(fields.buf, s, e))
+                problems.add(bad, names[key], cannot_parse(fields.buf, s, e), BAD_NUMBER)
             check_values(values, names, problems)
             previous = check_increasing(ts, previous, problems, names["ts"])
-            keep = problems.settle(path, fields.lines, skip_bad, report)
+            keep = problems.settle(path, fields.lines, skip_bad, report, partial(field_text, fields, column))
             chunk = BarColumns(
                 name, ts, values["open"], values["high"], values["low"], values["close"], values["volume"]
             )
-            yield chunk if keep is None else chunk.take(keep)
+            chunk = chunk if keep is None else chunk.take(keep)
+            kept += len(chunk)
+            yield chunk
     if rows == 0:
         raise DataError(path, 2, None, "no data rows after the header")
+    if kept == 0:
+        raise report.nothing_left(path, rows)

@@ -16,7 +16,7 @@ from engine.data.columns import BarColumns
 from engine.data.csvchunks import CHUNK_BYTES, read_header
 from engine.data.detect import FORMATS, detect_format
 from engine.data.errors import DataError, Report
-from engine.data.merge import MergedChunk, merge_chunks
+from engine.data.merge import merge_chunks
 from engine.data.ohlcv_csv import map_columns, read_ohlcv
 
 
@@ -92,13 +92,13 @@ def open_sources(spec: ParseSpec, report: Report) -> list[Iterator[BarColumns]]:
 
 
 def merged(files: tuple[str, ...], sources: list[Iterator[BarColumns]]) -> Iterator:
-    """Column chunks in stream order: ``BarColumns`` for one file, ``MergedChunk`` for several."""
+    """Column chunks in stream order (a name per row once several files are merged)."""
     if len(sources) == 1:
         return sources[0]
     return _merged(files, sources)
 
 
-def _merged(files: tuple[str, ...], sources: list[Iterator[BarColumns]]) -> Iterator[MergedChunk]:
+def _merged(files: tuple[str, ...], sources: list[Iterator[BarColumns]]) -> Iterator[BarColumns]:
     try:
         yield from merge_chunks(sources, on_names=partial(check_names, files))
     finally:  # closing the stream early closes every file, not only the merge

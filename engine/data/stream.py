@@ -23,6 +23,8 @@ from engine.data.parse import ParseSpec, merged, open_sources, read_file
 from engine.data.paths import resolve_paths
 from hub.messages import Bar
 
+BATCH = 4096  # bars per batch from in-memory columns: the replay yields to the loop between batches
+
 
 def load_columns(
     path: str,
@@ -43,13 +45,19 @@ def load_columns(
     return BarColumns.concat(name, parts), report
 
 
-def bars_of(chunk) -> list[Bar]:
-    """``Bar`` messages of a chunk (``BarColumns`` or a merged chunk), built in one compiled loop."""
+def bars_of(chunk: BarColumns) -> list[Bar]:
+    """``Bar`` messages of a chunk, built in one compiled loop."""
     names = chunk.instrument
     return bars(
         names if isinstance(names, str) else names.tolist(),
         chunk.ts, chunk.open, chunk.high, chunk.low, chunk.close, chunk.volume,
     )
+
+
+def column_batches(columns: BarColumns, size: int = BATCH) -> Iterator[list[Bar]]:
+    """Lists of ``Bar`` from columns held in memory (a sweep's cached file), as a stream's ``batches()``."""
+    for start in range(0, len(columns), size):
+        yield bars_of(columns.take(slice(start, start + size)))
 
 
 class BarStream:
@@ -81,7 +89,7 @@ class BarStream:
         self._sources = open_sources(self._spec, self.report)  # checks the headers now
 
     def chunks(self) -> Iterator:
-        """Column chunks in stream order: ``BarColumns`` for one file, merged chunks for several."""
+        """Column chunks in stream order (a name per row once several files are merged)."""
         inline = merged(self._spec.files, self._sources)
         if not runs_ahead(self._ahead, self._spec.files):
             return inline

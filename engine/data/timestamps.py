@@ -26,6 +26,7 @@ import re
 import numpy as np
 
 from engine.data.buffers import Buffer
+from engine.data.errors import BAD_TIMESTAMP
 from engine.data.numbers import parse_integers
 from engine.data.problems import Problems
 
@@ -138,6 +139,7 @@ class TimestampParser:
                 np.arange(start.size),
                 field,
                 lambda i: f"cannot parse {buf.text(start[i], end[i])!r} as a timestamp",
+                BAD_TIMESTAMP,
             )
             return out
         if self.kind == "iso":
@@ -157,7 +159,7 @@ class TimestampParser:
             except ValueError as exc:
                 bad_rows.append(i)
                 reasons[i] = f"cannot parse {text!r} as {self.describe()}: {exc}"
-        problems.add(np.array(bad_rows, dtype=np.int64), field, reasons.__getitem__)
+        problems.add(np.array(bad_rows, dtype=np.int64), field, reasons.__getitem__, BAD_TIMESTAMP)
         return ns
 
     def _decide(
@@ -174,6 +176,7 @@ class TimestampParser:
                         field,
                         f"{text!r} looks like a YYYYMMDD date, not epoch seconds (August 1970); "
                         "write dates as YYYY-MM-DD",
+                        BAD_TIMESTAMP,
                     )
                 return True
             if _ISO_RE.fullmatch(text):

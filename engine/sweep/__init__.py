@@ -8,12 +8,12 @@ heatmap), ``progress``, ``runner`` (the whole sweep), ``cli``.
 Heavy dependencies (dask, pyarrow, matplotlib) are imported only when used.
 """
 
-from engine.sweep.cache import Columns, ColumnStore, ParseOptions
+from engine.sweep.cache import ColumnStore, ParseOptions
 from engine.sweep.grid import expand_data, expand_grid, parse_grid_args
 from engine.sweep.runner import SweepPlan, SweepResult, plan_sweep, run_sweep
 from engine.sweep.tasks import Cell, CellRunner, SweepJob
 
 __all__ = [
-    "Cell", "CellRunner", "ColumnStore", "Columns", "ParseOptions", "SweepJob", "SweepPlan", "SweepResult",
+    "Cell", "CellRunner", "ColumnStore", "ParseOptions", "SweepJob", "SweepPlan", "SweepResult",
     "expand_data", "expand_grid", "parse_grid_args", "plan_sweep", "run_sweep",
 ]

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import logwood
+
 from engine.config import Config, SweepConfig, check_config
-from engine.sweep.cache import ColumnStore, default_cache_dir
+from engine.sweep.cache import ColumnStore
 from engine.sweep.grid import check_grid, expand_data, expand_grid
+from engine.sweep.preflight import cache_folder, claim_output
 from engine.sweep.results import check_grid_keys, check_metric, write_heatmap, write_tables
 from engine.sweep.tasks import Cell, CellRunner, RunnerFactory, SweepJob
 
@@ -48,6 +51,8 @@ class SweepPlan:
     files: list[Path]
     cells: list[Cell]
     out_dir: Path
+    cache_dir: str | None = None  # None: no usable cache folder, the sweep runs uncached
+    note: str | None = None  # why it runs uncached
 
     @property
     def sets(self) -> int:
@@ -62,6 +67,7 @@ class SweepResult:
     executor: str  # "local (N workers)", "inline", "dask tcp://..."
     stopped: bool = False  # --fail-fast ended the batch early
     outputs: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user should know (e.g. ran uncached)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -104,7 +110,8 @@ def plan_sweep(config: Config) -> SweepPlan:
     sets = expand_grid(grid)
     cells = [Cell(i, str(path), params) for i, (path, params) in enumerate(itertools.product(files, sets))]
     out_dir = Path(config.output.dir) if config.output.dir else Path("results") / sweep_id(config, grid, files)
-    return SweepPlan(config=config, grid=grid, files=files, cells=cells, out_dir=out_dir)
+    cache_dir, note = cache_folder(settings.cache_dir)
+    return SweepPlan(config=config, grid=grid, files=files, cells=cells, out_dir=out_dir, cache_dir=cache_dir, note=note)
 
 
 ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
@@ -124,7 +131,7 @@ def make_executor(plan: SweepPlan, factory: RunnerFactory = CellRunner) -> tuple
 
     settings: SweepConfig = plan.config.sweep
     runs_dir = str(plan.out_dir / "runs") if settings.keep_runs else None
-    job = SweepJob(config=plan.config, cache_dir=str(settings.cache_dir or default_cache_dir()), runs_dir=runs_dir)
+    job = SweepJob(config=plan.config, cache_dir=plan.cache_dir, runs_dir=runs_dir)
     address = scheduler_address(settings.dask)
     if address:
         from engine.sweep.dask_exec import DaskExecutor
@@ -140,11 +147,23 @@ def run_sweep(config: Config, factory: RunnerFactory = CellRunner, executor: Exe
               progress_stream: Any = None) -> SweepResult:
     """Run every cell, then write ``sweep.csv``, ``sweep.parquet`` and, for two-key grids, ``heatmap.png``."""
     from engine.runtime.logs import configure_logging
-    from engine.sweep.progress import Progress
 
     configure_logging(check_config(config).log_level)
     plan = plan_sweep(config)
     settings = plan.config.sweep
+    lock = claim_output(plan.out_dir, settings.force)
+    try:
+        return _run(plan, factory, executor, progress_stream)
+    finally:
+        lock.release()
+
+
+def _run(plan: SweepPlan, factory: RunnerFactory, executor: Executor | None, progress_stream: Any) -> SweepResult:
+    from engine.sweep.progress import Progress
+
+    settings = plan.config.sweep
+    if plan.note:
+        logwood.get_logger("sweep").warning(plan.note)
     if executor is None:
         executor, label = make_executor(plan, factory)
     else:
@@ -164,7 +183,8 @@ def run_sweep(config: Config, factory: RunnerFactory = CellRunner, executor: Exe
                 break
     seconds = time.perf_counter() - t0
     ordered = [rows[i] for i in sorted(rows)]
-    result = SweepResult(plan=plan, rows=ordered, seconds=seconds, executor=label, stopped=stopped)
+    result = SweepResult(plan=plan, rows=ordered, seconds=seconds, executor=label, stopped=stopped,
+                         notes=[plan.note] if plan.note else [])
     result.outputs = write_tables(ordered, list(plan.grid), plan.out_dir)
     if len(plan.grid) == 2 and ordered:
         result.outputs.append(write_heatmap(ordered, plan.grid, settings.metric, plan.out_dir / "heatmap.png"))

@@ -29,6 +29,7 @@ from engine.sweep.cache import ColumnStore, ParseOptions
 
 BARS_PER_SECOND = 100_000  # a cautious replay rate, only to size Dask bundles
 TASK_SECONDS = 1.0  # a Dask task should last about this long: overhead per task is ~1 ms
+SCRATCH_PREFIX = "engine-sweep-"  # a worker's scratch folder in the temp dir
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class SweepJob:
     """What every worker needs besides its cells: the base config and where data and runs go."""
 
     config: Config
-    cache_dir: str
+    cache_dir: str | None  # None: no disk cache (the folder was not usable)
     runs_dir: str | None = None  # keep each backtest's files in runs_dir/<run-id>/; None = scratch only
 
 
@@ -96,10 +97,16 @@ class CellRunner:
     def scratch(self) -> Path:
         """Where a run's CSVs go when they are not kept: one directory, overwritten by each run."""
         if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="engine-sweep-"))
+            from engine.backtest.staging import remove_abandoned
+            from engine.runtime import owners
+
+            remove_abandoned(Path(tempfile.gettempdir()), SCRATCH_PREFIX)  # left by killed workers
+            self._scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+            owners.mark(self._scratch)
         return self._scratch
 
     def __call__(self, cell: Cell) -> dict[str, Any]:
+        from engine.backtest import left_out
         from engine.backtest.driver import run_pipeline
         from engine.backtest.outcome import FAILED
         from engine.backtest.outcome import error_text as failure_text
@@ -121,13 +128,13 @@ class CellRunner:
                 with asyncio.Runner() as runner:
                     summary = runner.run(run_pipeline(config, out_dir, run_id, loaded.columns))
                 summary["data_files"] = [cell.path]
-                summary["rows_skipped"] = loaded.columns.skipped_count
-                summary["rows_filtered"] = loaded.columns.filtered_count
+                summary.update(left_out.counts(loaded.report))
                 return summary
 
             if self.job.runs_dir:  # the run's directory exactly as `backtest --out` leaves it
                 with staging_dir(Path(self.job.runs_dir) / run_id) as staging:
                     summary = backtest(staging)
+                    left_out.write_skipped(staging, loaded.report, [cell.path])
                     strict_json.write(staging / "summary.json", summary)
             else:
                 summary = backtest(self.scratch())

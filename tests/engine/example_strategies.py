@@ -58,3 +58,14 @@ class SellOnBar(Strategy):
         self.seen += 1
         if self.seen == self.p.bar:
             self.sell(1)
+
+
+class SlowBars(Strategy):
+    """Takes its time on every bar, so a test can kill the run while it writes."""
+
+    params = {"seconds": 0.02}
+
+    def on_bar(self, bar, ind):
+        import time
+
+        time.sleep(self.p.seconds)

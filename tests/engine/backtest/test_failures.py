@@ -7,6 +7,8 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import pytest
+
 from engine.backtest.driver import run_backtest
 from engine.config import Config, DataConfig, OutputConfig, StrategyConfig
 from engine.results import strict_json
@@ -33,7 +35,7 @@ def test_a_strategy_error_stops_the_run_with_exit_1_one_traceback_and_a_failed_s
     assert summary["status"] == "failed" and summary["bars"] == 1 and summary["agent_errors"] == 1
     assert summary["error"] == {"agent": "strategy", "handler": "HostPath.on_state", "key": "model.state",
                                 "type": "ZeroDivisionError", "message": "division by zero", "at": "2021-01-01"}
-    assert sorted(p.name for p in out.iterdir()) == ["equity.csv", "fills.csv", "orders.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["equity.csv", "fills.csv", "orders.csv", "skipped.csv", "summary.json"]
 
 
 def test_on_error_continue_is_the_opt_in_with_the_count_in_the_summary(tmp_path):
@@ -69,6 +71,7 @@ def test_a_strategy_that_never_reaches_on_bar_fails_and_says_why(tmp_path):
     assert proc.returncode == 1 and "the strategy never reached on_bar" in proc.stderr
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the overflowed equity's Sharpe
 def test_summary_json_is_strict_json_with_a_reason_for_each_null(tmp_path):
     text = strict_json.dumps({"final_value": float("inf"), "nested": {"x": float("nan")}, "ok": 1.5})
     assert "Infinity" not in text and "NaN" not in text

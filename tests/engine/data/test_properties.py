@@ -6,6 +6,7 @@ import os
 import tempfile
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -156,6 +157,10 @@ def test_one_corrupted_cell_is_named_exactly(rows, layout, data):
         assert (err.line, err.field) == (line, names[key]), str(err)
     else:
         raise AssertionError("corrupted input accepted")
+    if len(rows) == 1:  # skipping it leaves no bar: an error saying what removed it
+        with pytest.raises(DataError, match=r"no bars left: all 1 data row\(s\) were left out \(1 skipped \("):
+            load(corrupted, layout, skip_bad=True)
+        return
     cols, report = load(corrupted, layout, skip_bad=True)
     assert [(s.line, s.field) for s in report.skipped] == [(line, names[key])]
     assert len(cols) == len(rows) - 1

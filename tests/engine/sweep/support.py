@@ -83,15 +83,16 @@ def parse_csv(path: Path, options: Any) -> Any:
     """A tiny OHLCV parser for the cache tests (the real one is engine.data)."""
     import numpy as np
 
-    from engine.sweep.cache import Columns
+    from engine.data import BarColumns, Report
 
     raw = np.loadtxt(path, delimiter=",", skiprows=1, dtype=str, ndmin=2)
     values = raw[:, 1:6].astype(np.float64)
-    return Columns(
-        ts=raw[:, 0].astype("datetime64[ns]").astype(np.int64),
-        **{name: np.ascontiguousarray(values[:, i]) for i, name in enumerate(["open", "high", "low", "close", "volume"])},
-        instrument=options.instrument or Path(path).stem.split("_")[0],
+    columns = BarColumns(
+        options.instrument or Path(path).stem.split("_")[0],
+        raw[:, 0].astype("datetime64[ns]").astype(np.int64),
+        *(np.ascontiguousarray(values[:, i]) for i in range(5)),
     )
+    return columns, Report()
 
 
 def load_and_report(cache_dir: str, path: str, go: Any, out: Any) -> None:
@@ -108,10 +109,11 @@ def write_many(entry: str, n_rows: int, times: int, go: Any) -> None:
     """Overwrite one cache entry ``times`` times with ``n_rows`` rows whose values all equal ``n_rows``."""
     import numpy as np
 
-    from engine.sweep.cache import Columns, write_entry
+    from engine.data import BarColumns, Report
+    from engine.sweep.cache import write_entry
 
-    columns = Columns(np.full(n_rows, n_rows, dtype=np.int64), *(np.full(n_rows, float(n_rows)) for _ in range(5)),
-                      instrument=f"N{n_rows}")
+    columns = BarColumns(f"N{n_rows}", np.full(n_rows, n_rows, dtype=np.int64),
+                         *(np.full(n_rows, float(n_rows)) for _ in range(5)))
     go.wait()
     for _ in range(times):
-        write_entry(Path(entry), columns)
+        write_entry(Path(entry), columns, Report(), f"digest-{n_rows}")
