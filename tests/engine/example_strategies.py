@@ -49,7 +49,7 @@ class BadIndicatorSource(Strategy):
 
 
 class SellOnBar(Strategy):
-    params = {"bar": 1}
+    params = {"bar": 1, "size": 1.0}
 
     def on_start(self):
         self.seen = 0
@@ -57,7 +57,7 @@ class SellOnBar(Strategy):
     def on_bar(self, bar, ind):
         self.seen += 1
         if self.seen == self.p.bar:
-            self.sell(1)
+            self.sell(self.p.size)
 
 
 class SlowBars(Strategy):

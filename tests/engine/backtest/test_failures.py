@@ -78,17 +78,17 @@ def test_summary_json_is_strict_json_with_a_reason_for_each_null(tmp_path):
     assert json.loads(text) == {"final_value": None, "nested": {"x": None}, "ok": 1.5,
                                 "null_reasons": {"final_value": "not a finite number: inf",
                                                  "nested.x": "not a finite number: nan"}}
-    # a run whose figures overflow: a short sale at a price near the float limit makes cash infinite
+    # a run whose figures overflow: a short sale of 1e300 shares makes cash infinite, equity inf - inf
     data = tmp_path / "HUGE.csv"
-    data.write_text("date,open,high,low,close,volume\n2021-01-01,1e308,1e308,1e308,1e308,1\n"
-                    "2021-01-02,1e308,1e308,1e308,1e308,1\n2021-01-03,1e308,1e308,1e308,1e308,1\n")
+    data.write_text("date,open,high,low,close,volume\n" + "".join(
+        f"2021-01-0{d},1e12,1e12,1e12,1e12,1\n" for d in (1, 2, 3)))
     config = replace(Config(), data=DataConfig(paths=(str(data),)), output=OutputConfig(dir=str(tmp_path / "o")),
-                     strategy=StrategyConfig(name=f"{STRATEGIES}:SellOnBar", params={"bar": 1}))
-    run_backtest(replace(config, broker=replace(config.broker, cash=1e308)))
+                     strategy=StrategyConfig(name=f"{STRATEGIES}:SellOnBar", params={"bar": 1, "size": 1e300}))
+    assert run_backtest(config).summary["fills"] == 1
     written = (tmp_path / "o" / "summary.json").read_text()
 
     def refuse(name):
         raise ValueError(f"not strict JSON: {name}")
 
     summary = json.loads(written, parse_constant=refuse)
-    assert summary["final_value"] is None and summary["null_reasons"]["final_value"] == "not a finite number: inf"
+    assert summary["final_value"] is None and summary["null_reasons"]["final_value"] == "not a finite number: nan"
