@@ -8,6 +8,8 @@ delivery in wiring order, a simulated clock set from each bar (see
 from __future__ import annotations
 
 import asyncio
+import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -16,16 +18,19 @@ from typing import Any
 
 from engine.backtest import left_out
 from engine.backtest.outcome import ErrorWatch, outcome, states_delivered
-from engine.backtest.replay import as_batches, replay
-from engine.backtest.run_id import make_run_id
+from engine.backtest.replay import replay, tapped_batches
+from engine.backtest.run_id import Identity, run_identity
 from engine.backtest.staging import staging_dir
 from engine.config import SAMPLE_CONFIG, Config, check_config, load_config
 from engine.data import open_stream
 from engine.pipeline import Pipeline, build_pipeline
 from engine.results import strict_json
+from engine.results.prices import PriceTape, write_prices
+from engine.results.provenance import engine_version
 from engine.results.recorder import Recorder
-from engine.results.summary import sharpe_ratio, total_return
+from engine.results.summary import statistics, total_return
 from engine.results.timefmt import format_one
+from engine.results.trades import write_trades
 from engine.runtime.clocks import SimClock
 from engine.runtime.logs import configure_logging
 from hub import keys as K
@@ -66,6 +71,7 @@ async def run_pipeline(
     bus = Bus(clock=clock, monitor=monitor)
     pipeline: Pipeline = build_pipeline(bus, clock, config)
     recorder = Recorder(bus, out_dir)
+    tape = PriceTape(recorder.trades, recorder.sync_fills)
     try:
         recorder.attach()
         watch = ErrorWatch(bus, stop_at_first=config.on_error == "fail")
@@ -75,7 +81,7 @@ async def run_pipeline(
             agent.start()
         first, count = None, 0
         if not watch.stopped:  # an agent failed to start (a bad indicator request, on_start raised)
-            batches = as_batches(stream)
+            batches = tapped_batches(stream, tape.observe)
             first_batch = next(batches, [])
             first = first_batch[0] if first_batch else None
             watch.replaying = True
@@ -88,10 +94,16 @@ async def run_pipeline(
     finally:
         recorder.close()
         bus.unsubscribe_all()
+    tape.finish()
     equity = recorder.equity
     initial = config.broker.cash
     final = equity.last if equity.last is not None else initial
     at = format_one(watch.first.ts, equity.unit) if watch.first_in_replay else None
+    closed = recorder.trades.closed
+    stamp = functools.partial(format_one, unit=equity.unit)
+    write_trades(out_dir / "trades.csv", closed, stamp)
+    write_prices(out_dir / "prices.csv", tape, stamp)
+    figures, nulls = statistics(equity.stats, initial, closed, len(recorder.trades.open), tape)
     return {
         "run_id": run_id,
         **outcome(watch, config.on_error, count, states, at),
@@ -110,8 +122,30 @@ async def run_pipeline(
         "initial_cash": initial,
         "final_value": final,
         "total_return": total_return(initial, final),
-        "max_drawdown": equity.max_drawdown,
-        "sharpe": sharpe_ratio(equity.daily),
+        **figures,
+        "broker": config.as_dict()["broker"],
+        "null_reasons": nulls,
+    }
+
+
+def write_report(run_dir: Path) -> None:
+    """report.html from the run's files; without the research extra (plotly) a note instead of a failed run."""
+    try:
+        from engine.report.run_report import build_run_report
+    except ImportError as exc:
+        print(f"note: report.html not written ({exc}); pip install -e '.[research]' or pass --no-report", file=sys.stderr)
+        return
+    build_run_report(run_dir)
+
+
+def provenance(config: Config, identity: Identity, files: list[str]) -> dict[str, Any]:
+    """What reproduces the run besides the broker settings: data files and hashes, strategy source, engine version."""
+    return {
+        "data_sha256": list(identity.data_sha256),  # of each of data_files, in order
+        "data_format": config.data.format,
+        "strategy_source_sha256": identity.strategy_sha256,
+        "strategy_source": identity.strategy_source,
+        "engine_version": engine_version(),
     }
 
 
@@ -129,7 +163,8 @@ def run_backtest(
         skip_bad=config.data.skip_bad, instrument=config.data.instrument,
     )
     files = [str(f) for f in stream.files]
-    run_id = make_run_id(config, files)
+    identity = run_identity(config, files)
+    run_id = identity.run_id
     out_dir = Path(config.output.dir) if config.output.dir else Path("results") / run_id
     with staging_dir(out_dir) as staging:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
@@ -138,5 +173,8 @@ def run_backtest(
         summary["data_files"] = files
         summary.update(left_out.counts(report))
         left_out.write_skipped(staging, report, files)
+        summary.update(provenance(config, identity, files))
         strict_json.write(staging / "summary.json", summary)
+        if config.output.report:
+            write_report(staging)
     return BacktestResult(summary=summary, out_dir=out_dir, skipped=list(report.skipped))

@@ -9,9 +9,11 @@ keep running during long replays.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Sized
 from itertools import islice
 from typing import Any
+
+import numpy as np
 
 from engine.data.columns import BarColumns
 from engine.data.stream import column_batches
@@ -55,3 +57,32 @@ def as_batches(source: Any) -> Iterator[list[Bar]]:
         return column_batches(source)
     batches = getattr(source, "batches", None)
     return batches() if batches is not None else batched(source)
+
+
+def tapped_batches(source: Any, observe: Callable[[Any], Any]) -> Iterator[list[Bar]]:
+    """``as_batches``, each chunk of columns shown to ``observe`` before its bars are replayed (the price tape).
+
+    A stream gives its column chunks; a sweep's cached columns are shown
+    whole; plain ``Bar`` iterables (tests, benchmarks) are turned into
+    columns a batch at a time.
+    """
+    chunks = getattr(source, "chunks", None)
+    if chunks is not None:
+        from engine.data.stream import bars_of
+
+        return (bars_of(observe(chunk)) for chunk in chunks())
+    if hasattr(source, "ts") and hasattr(source, "high"):
+        observe(source)
+        return as_batches(source)
+    return (observe(BatchColumns(batch)).bars for batch in batched(source))
+
+
+class BatchColumns:
+    """A list of ``Bar`` seen as columns (``instrument`` an array of names), keeping the bars."""
+
+    def __init__(self, bars: list[Bar]) -> None:
+        self.bars = bars
+        self.instrument = np.array([b.instrument for b in bars], dtype=object)
+        self.ts = np.fromiter((b.ts for b in bars), dtype=np.int64, count=len(bars))
+        for name in ("open", "high", "low", "close"):
+            setattr(self, name, np.fromiter((getattr(b, name) for b in bars), dtype=np.float64, count=len(bars)))

@@ -1,4 +1,4 @@
-"""The readable summary a run prints to the terminal."""
+"""The readable summary a run prints to the terminal (the lines: engine/results/table.py)."""
 
 from __future__ import annotations
 
@@ -6,40 +6,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.backtest.outcome import error_text
-
-ROWS = [
-    ("run id", "run_id", "{}"),
-    ("status", "status", "{}"),
-    ("strategy", "strategy", "{}"),
-    ("bars", "bars", "{:,}"),
-    ("period", None, None),
-    ("fills", "fills", "{:,}"),
-    ("orders rejected", "orders_rejected", "{:,}"),
-    ("round trips", "round_trips", "{:,}"),
-    ("commission paid", "total_commission", "{:,.2f}"),
-    ("initial cash", "initial_cash", "{:,.2f}"),
-    ("final value", "final_value", "{:,.2f}"),
-    ("total return", "total_return", "{:.2%}"),
-    ("max drawdown", "max_drawdown", "{:.2%}"),
-    ("sharpe (daily, annualised)", "sharpe", "{:.3f}"),
-]
-
-
-def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    lines = []
-    for label, key, fmt in ROWS:
-        if key is None:
-            value = f"{summary.get('first_bar')} .. {summary.get('last_bar')}"
-        else:
-            raw = summary.get(key)
-            value = "n/a" if raw is None else fmt.format(raw)
-        lines.append((label, value))
-    params = summary.get("params") or {}
-    if params:
-        lines.insert(2, ("params", ", ".join(f"{k}={v}" for k, v in params.items())))
-    if summary.get("agent_errors"):
-        lines.append(("agent errors", str(summary["agent_errors"])))
-    return lines
+from engine.results.table import summary_lines
 
 
 def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
@@ -56,7 +23,8 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     if first:
         print(f"\n  --on-error continue: {summary['agent_errors']:,} agent error(s); the first: "
               f"{error_text({'error': first})}")
-    print(f"\n  results: {out_dir}/ (summary.json, fills.csv, orders.csv, equity.csv, skipped.csv)\n")
+    files = ", ".join(p.name for p in sorted(out_dir.iterdir())) if out_dir.is_dir() else ""
+    print(f"\n  results: {out_dir}/ ({files})\n")
 
 
 def print_failure(summary: dict[str, Any], out_dir: Path, file: TextIO) -> None:

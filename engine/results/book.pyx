@@ -132,13 +132,11 @@ cdef class Book:
     """The recorder's handlers: open orders as dicts, fills and closed orders as rows, and the run's counts."""
 
     cdef public dict open
-    cdef public dict position
     cdef public dict reject_reasons
     cdef public long long fills
     cdef public long long orders_submitted
     cdef public long long orders_rejected
     cdef public long long orders_canceled
-    cdef public long long round_trips
     cdef public double commission
     cdef Batches _fills
     cdef Batches _orders
@@ -149,9 +147,8 @@ cdef class Book:
         self._orders = orders
         self._equity = equity
         self.open = {}
-        self.position = {}
         self.reject_reasons = {}
-        self.fills = self.orders_submitted = self.orders_rejected = self.orders_canceled = self.round_trips = 0
+        self.fills = self.orders_submitted = self.orders_rejected = self.orders_canceled = 0
         self.commission = 0.0
 
     def on_submit(self, msg):
@@ -166,25 +163,18 @@ cdef class Book:
         if type(msg) is not Fill:
             msg = Fill(msg.ts, msg.order_id, msg.instrument, msg.side, msg.size, msg.price, msg.commission,
                        msg.remaining, msg.position, msg.cash, msg.avg_price)
-        cdef double before, after
         instrument = field(msg, FILL_INSTRUMENT)
         order_id = field(msg, FILL_ORDER_ID)
         size = field(msg, FILL_SIZE)
         price = field(msg, FILL_PRICE)
         commission = field(msg, FILL_COMMISSION)
         remaining = field(msg, FILL_REMAINING)
-        position = field(msg, FILL_POSITION)
         self.fills += 1
         self.commission += commission
         self._fills.add([
             field(msg, FILL_TS), order_id, instrument, field(msg, FILL_SIDE), size, price,
-            commission, remaining, position, field(msg, FILL_CASH),
+            commission, remaining, field(msg, FILL_POSITION), field(msg, FILL_CASH),
         ])
-        before = self.position.get(instrument, 0.0)
-        after = position
-        if before and (after == 0 or (after > 0) != (before > 0)):
-            self.round_trips += 1
-        self.position[instrument] = position
         order = self.open.get(order_id)
         if order is not None:
             order["filled"] += size

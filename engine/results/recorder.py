@@ -9,7 +9,6 @@ files are exact and byte-identical across reruns and modes.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,14 @@ from hub.bus import Bus
 from hub.messages import AgentError
 
 from .book import Batches, Book, MarkBuffer
+from .equity_stats import EquityStats
 from .output import Output
 from .texts import stamp_cells
 from .timefmt import finest_units
+from .trades import RoundTrips
 
 _CHUNK = 65_536
 _BATCH = 4096  # fills or orders a batch
-_DAY = 86_400_000_000_000
 WRITER = "auto"  # the Recorder's default writer mode (see output.py)
 
 FILL_COLUMNS = ["ts", "order_id", "instrument", "side", "size", "price", "commission", "remaining", "position", "cash"]
@@ -37,7 +37,7 @@ ORDER_COLUMNS = [
 
 
 class EquityCurve(MarkBuffer):
-    """Equity per timestamp, streamed to CSV in chunks; tracks drawdown and daily closes on the way.
+    """Equity per timestamp, streamed to CSV in chunks; its figures accumulate on the way (equity_stats.py).
 
     Marks are held in arrays until a chunk is written (``extend`` is
     compiled: :class:`~engine.results.book.MarkBuffer`): the broker's blocks
@@ -55,14 +55,20 @@ class EquityCurve(MarkBuffer):
         self._output.create(path, binary=True, header=b"ts,cash,equity\n")
         self._checked = 0  # how many of the marks held raise_unit has already looked at
         self.unit = 0  # index into UNITS; raised as timestamps show finer resolution (never lossy)
-        self.peak = -math.inf
-        self.max_drawdown = 0.0
-        self.daily: list[float] = []  # last equity of each UTC day
-        self._day: int | None = None
-        self._pending_day_close = 0.0
-        self.first: float | None = None
-        self.last: float | None = None
+        self.stats = EquityStats()  # the curve's figures, a chunk at a time
         self.rows = 0
+
+    @property
+    def first(self) -> float | None:
+        return self.stats.first
+
+    @property
+    def last(self) -> float | None:
+        return self.stats.last
+
+    @property
+    def max_drawdown(self) -> float:
+        return self.stats.max_drawdown
 
     def flush(self, keep_last: bool = False) -> None:
         """Write the rows held; ``keep_last`` holds back the newest, which a later mark of its timestamp may replace."""
@@ -73,21 +79,7 @@ class EquityCurve(MarkBuffer):
         self._checked = max(0, self._checked - n)
         self.unit = finest_units(self.unit, ts)
         self._output.marks(self._path, self.unit, ts, cash, equity)
-        if self.first is None:
-            self.first = float(equity[0])
-        self.last = float(equity[-1])
-        peaks = np.maximum.accumulate(np.concatenate(([self.peak], equity)))[1:]
-        self.peak = float(peaks[-1])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            drawdown = np.where(peaks > 0, (peaks - equity) / peaks, 0.0)
-        self.max_drawdown = max(self.max_drawdown, float(drawdown.max()))
-        days = ts // _DAY
-        last_of_day = np.flatnonzero(np.diff(days)) if len(days) > 1 else np.array([], dtype=np.int64)
-        if self._day is not None and days[0] != self._day:
-            self.daily.append(self._pending_day_close)
-        self.daily.extend(equity[last_of_day].tolist())
-        self._day = int(days[-1])
-        self._pending_day_close = float(equity[-1])
+        self.stats.add(ts, equity)
         self.rows += len(ts)
 
     def raise_unit(self, ts: np.ndarray) -> int:
@@ -105,9 +97,6 @@ class EquityCurve(MarkBuffer):
         try:
             self.flush()
         finally:
-            if self._day is not None:
-                self.daily.append(self._pending_day_close)
-                self._day = None
             if self._own_output:
                 self._output.close()
 
@@ -123,8 +112,9 @@ class Recorder:
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
         self.output = output = Output(writer or WRITER)
+        self.trades = RoundTrips()  # fed each batch of fills before it is formatted
         try:
-            self._fills = self._batches(output, out_dir / "fills.csv", (0,), FILL_COLUMNS)
+            self._fills = self._batches(output, out_dir / "fills.csv", (0,), FILL_COLUMNS, self._trade)
             self._orders = self._batches(output, out_dir / "orders.csv", (1, 12), ORDER_COLUMNS)
             self.equity = EquityCurve(out_dir / "equity.csv", output)
         except BaseException:
@@ -167,7 +157,8 @@ class Recorder:
 
     @property
     def round_trips(self) -> int:
-        return self._book.round_trips
+        """Closed round trips: the trade list's length (trades.py defines a round trip)."""
+        return len(self.trades.closed)
 
     @property
     def commission(self) -> float:
@@ -179,10 +170,27 @@ class Recorder:
 
     # ------------------------------------------------------------ output
 
-    def _batches(self, output: Output, path: Path, stamp_columns: tuple[int, ...], header: list[str]) -> Batches:
-        """A CSV file's rows (the header is its first row); each batch's timestamps at the run's resolution then."""
+    def _trade(self, rows: list[list[Any]]) -> None:
+        """A batch of fill rows (FILL_COLUMNS) into the round trips, before the rows are formatted in place."""
+        fill = self.trades.fill
+        for ts, _order, instrument, side, size, price, commission, _remaining, position, _cash in rows:
+            if type(ts) is int:  # not the header row
+                fill(ts, instrument, side, size, price, commission, position)
+
+    def sync_fills(self) -> None:
+        """Hand the fills held over now (the price tape needs every fill up to the bars it looks at)."""
+        self._fills.flush()
+
+    def _batches(self, output: Output, path: Path, stamp_columns: tuple[int, ...], header: list[str],
+                 first: Any = None) -> Batches:
+        """A CSV file's rows (the header is its first row); each batch's timestamps at the run's resolution then.
+
+        ``first`` sees each batch before it is formatted.
+        """
 
         def write(rows: list[list[Any]]) -> None:
+            if first is not None:
+                first(rows)
             unit = self.equity.raise_unit(stamp_cells(rows, stamp_columns))  # never lossy: these or the marks held
             output.rows(path, unit, rows, stamp_columns)
 

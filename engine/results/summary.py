@@ -1,28 +1,33 @@
-"""The summary figures of a run, computed from what the recorder streamed."""
+"""summary.json's figures (statistics.py), assembled; the file is written as strict JSON (strict_json.py).
+
+A figure without a value is null and ``null_reasons`` names it with the reason.
+"""
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
-import numpy as np
-
-TRADING_DAYS = 252
-
-
-def sharpe_ratio(daily_equity: list[float]) -> float | None:
-    """Annualised Sharpe of daily returns (risk-free 0); None when fewer than two returns or no variance.
-
-    Daily (UTC calendar day) closes make the figure comparable across bar sizes.
-    """
-    if len(daily_equity) < 3:
-        return None
-    equity = np.asarray(daily_equity, dtype=np.float64)
-    returns = np.diff(equity) / equity[:-1]
-    deviation = float(returns.std(ddof=1))
-    if not math.isfinite(deviation) or deviation == 0.0:
-        return None
-    return float(returns.mean()) / deviation * math.sqrt(TRADING_DAYS)
+from .equity_stats import EquityStats
+from .prices import PriceTape
+from .statistics import instrument_sections, period_returns, run_figures, trade_sections
+from .trades import Trade
 
 
 def total_return(initial: float, final: float) -> float:
     return final / initial - 1.0 if initial else 0.0
+
+
+def statistics(stats: EquityStats, initial: float, trades: list[Trade], open_trades: int,
+               tape: PriceTape) -> tuple[dict[str, Any], dict[str, str]]:
+    """The figures over the run, the closed trades and each instrument, and why any of them is null."""
+    run = run_figures(stats, initial, trades, tape)
+    figures = dict(run.values)
+    nulls = dict(run.nulls)
+    sections, trade_nulls = trade_sections(trades)
+    figures["trades"] = {**sections, "open_at_end": open_trades}
+    instruments, instrument_nulls = instrument_sections(trades, tape)
+    figures["instruments"] = instruments
+    figures["returns_by_period"] = period_returns(stats.month_ends, initial)
+    nulls.update(trade_nulls)
+    nulls.update(instrument_nulls)
+    return figures, nulls

@@ -107,10 +107,10 @@ class CellRunner:
 
     def __call__(self, cell: Cell) -> dict[str, Any]:
         from engine.backtest import left_out
-        from engine.backtest.driver import run_pipeline
+        from engine.backtest.driver import provenance, run_pipeline
         from engine.backtest.outcome import FAILED
         from engine.backtest.outcome import error_text as failure_text
-        from engine.backtest.run_id import make_run_id
+        from engine.backtest.run_id import run_identity
         from engine.backtest.staging import staging_dir
         from engine.results import strict_json
 
@@ -122,13 +122,15 @@ class CellRunner:
             loaded = self.store.load(cell.path, self.options)
             row.update(instrument=loaded.columns.instrument_name, load_seconds=loaded.seconds, data_source=loaded.source)
             config = cell_config(self.job.config, cell)
-            run_id = make_run_id(config, [cell.path])
+            identity = run_identity(config, [cell.path])
+            run_id = identity.run_id
 
             def backtest(out_dir: Path) -> dict[str, Any]:
                 with asyncio.Runner() as runner:
                     summary = runner.run(run_pipeline(config, out_dir, run_id, loaded.columns))
                 summary["data_files"] = [cell.path]
                 summary.update(left_out.counts(loaded.report))
+                summary.update(provenance(config, identity, [cell.path]))
                 return summary
 
             if self.job.runs_dir:  # the run's directory exactly as `backtest --out` leaves it
