@@ -14,13 +14,13 @@ CYTHON_SOURCES := setup.py $(shell find agents hub metrics engine -name '*.pxd' 
 PURE_TESTS := tests/agents tests/hub tests/engine/backtest tests/strategies
 BUILT  := $(VENV)/.built
 
-.PHONY: run test bench lint venv statsd-server clean
+.PHONY: run test bench lint venv statsd-server browser clean
 
 $(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,research]'
 	touch $(STAMP)
 
 $(BUILT): $(STAMP) $(CYTHON_SOURCES)
@@ -33,8 +33,8 @@ venv: $(BUILT)
 run: $(BUILT)
 	$(BIN)/python -m engine backtest
 
-## test: set up (Python and the StatsD test server) and run the whole suite
-test: $(BUILT) statsd-server
+## test: set up (Python, the StatsD test server, the headless browser) and run the whole suite
+test: $(BUILT) statsd-server browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 	ENGINE_PURE_PYTHON=1 $(BIN)/python -m pytest $(PURE_TESTS)
@@ -55,6 +55,19 @@ $(STATSD): tools/statsd/package.json tools/statsd/package-lock.json
 		cd tools/statsd && npm ci --no-audit --no-fund --loglevel=error; \
 	else \
 		echo "npm not found: the StatsD integration tests will be skipped"; \
+	fi
+
+# Chromium and its WebDriver from Debian's packages, for the tests that open report.html (and the
+# daemon's dashboard) in a real headless browser. Installed when apt-get can (root); otherwise those
+# tests are skipped and say why.
+BROWSER := /usr/bin/chromedriver
+browser: $(BROWSER)
+
+$(BROWSER):
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	else \
+		echo "chromium-driver not installed and apt-get not usable here: the browser tests will be skipped"; \
 	fi
 
 clean:

@@ -65,6 +65,7 @@ class MetricsConfig:
 @dataclass(frozen=True)
 class OutputConfig:
     dir: Name | None = None  # noqa: A003 - default results/<run-id>
+    report: bool = True  # report.html beside the result files (--no-report); needs the research extra
 
 
 @dataclass(frozen=True)

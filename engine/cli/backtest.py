@@ -18,6 +18,8 @@ def add_backtest_command(commands: Any) -> None:
     add_file_options(backtest)
     backtest.add_argument("--fill-on-close", action="store_true", default=None, help="fill market orders at the signal bar's close")
     backtest.add_argument("--out", metavar="DIR", help="output directory (default results/<run-id>)")
+    backtest.add_argument("--no-report", dest="report", action="store_false", default=None,
+                          help="do not write report.html ([output] report = false)")
     backtest.set_defaults(func=cmd_backtest)
 
 
@@ -27,7 +29,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     config = file_overrides(config_from_args(args), args, args.data)
     config = override(config, "broker", fill_on_close=args.fill_on_close)
-    config = override(config, "output", dir=args.out)
+    config = override(config, "output", dir=args.out, report=args.report)
     with metrics_for(config) as metrics:
         result = run_backtest(config, monitor=metrics.monitor if metrics else None, on_bus=metrics.attach if metrics else None)
     print_summary(result.summary, result.out_dir)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from engine.cli.backtest import add_backtest_command
 from engine.cli.daemon import add_run_command
+from engine.cli.report import add_report_command
 from engine.cli.sweep import add_sweep_command
 
 
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backtest_command(commands)
     add_sweep_command(commands)
     add_run_command(commands)
+    add_report_command(commands)
     return parser
 
 
