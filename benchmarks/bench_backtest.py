@@ -21,7 +21,8 @@ from pathlib import Path
 
 from benchmarks.datagen import ohlcv_file
 
-TARGETS = {"bars_per_s": 300_000, "plain_ratio": 8.0, "e2e_s": 4.0, "rss_mb": 300.0, "growth": 1.20}
+TARGETS = {"bars_per_s": 300_000, "plain_ratio": 8.0, "e2e_s": 4.0, "rss_mb": 300.0, "growth": 1.20,
+           "results_s": 1.0, "report_mb": 10.0}
 
 
 def _config(path: str, out: str):
@@ -42,15 +43,60 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def child_end_to_end(path: str) -> dict:
+def child_end_to_end(path: str, report: bool = False) -> dict:
+    """One backtest (report.html off: it is timed on its own in ``child_results``)."""
     from engine.backtest.driver import run_backtest
 
     with tempfile.TemporaryDirectory() as out:
+        config = _config(path, out)
+        config = replace(config, output=replace(config.output, report=report))
         t0 = time.perf_counter()
-        result = run_backtest(_config(path, out))
+        result = run_backtest(config)
         seconds = time.perf_counter() - t0
     return {"seconds": seconds, "bars": result.summary["bars"], "fills": result.summary["fills"],
             "final_value": result.summary["final_value"], "peak_rss_mb": _peak_rss_mb()}
+
+
+def child_results(path: str) -> dict:
+    """What the statistics and the report cost on top of the backtest (issue 13), timed by wrapping their functions.
+
+    During the run: the equity figures a chunk of marks at a time, the price tape a column chunk at a
+    time. After it: the round trips' last chunk, trades.csv, prices.csv, the statistics; then
+    report.html made from the files.
+    """
+    from engine.backtest import driver
+    from engine.report.run_report import build_run_report
+    from engine.results.equity_stats import EquityStats
+    from engine.results.prices import PriceTape
+
+    spent = {"during": 0.0, "after": 0.0}
+
+    def timed(owner, name, phase):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[phase] += time.perf_counter() - t0
+
+        setattr(owner, name, wrapper)
+
+    timed(EquityStats, "add", "during")
+    timed(PriceTape, "observe", "during")
+    for name in ("statistics", "write_trades", "write_prices"):
+        timed(driver, name, "after")
+    timed(PriceTape, "finish", "after")
+    with tempfile.TemporaryDirectory() as out:
+        config = _config(path, out)
+        result = driver.run_backtest(replace(config, output=replace(config.output, report=False)))
+        t0 = time.perf_counter()
+        report = build_run_report(Path(out))
+        report_s = time.perf_counter() - t0
+        size = report.stat().st_size
+    return {"during_s": spent["during"], "after_s": spent["after"], "report_s": report_s, "report_mb": size / 1e6,
+            "round_trips": result.summary["round_trips"]}
 
 
 def child_replay(path: str, repeats: int = 5) -> dict:
@@ -103,13 +149,13 @@ def _verdict(ok: bool) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--child", choices=["e2e", "replay"])
+    parser.add_argument("--child", choices=["e2e", "replay", "results"])
     parser.add_argument("path", nargs="?")
     parser.add_argument("--bars", type=int, default=1_000_000)
     parser.add_argument("--big", type=int, default=10_000_000, help="bars for the memory-growth run (0 to skip)")
     args = parser.parse_args(argv)
     if args.child:
-        fn = child_end_to_end if args.child == "e2e" else child_replay
+        fn = {"e2e": child_end_to_end, "replay": child_replay, "results": child_results}[args.child]
         print(json.dumps(fn(args.path)))
         return
 
@@ -130,6 +176,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  parse into messages      {replay['load_s']:.2f} s")
     print(f"  end to end (parse+run)   {e2e['seconds']:.2f} s   target < {TARGETS['e2e_s']} s  {_verdict(e2e['seconds'] < TARGETS['e2e_s'])}")
     print(f"  peak RSS end to end      {e2e['peak_rss_mb']:.0f} MB   target < {TARGETS['rss_mb']:.0f} MB  {_verdict(e2e['peak_rss_mb'] < TARGETS['rss_mb'])}")
+    results = _run_child("results", path)
+    built = results["after_s"] + results["report_s"]
+    print(f"  statistics and report    {built:.2f} s after the run (statistics {results['after_s']:.2f} s, report.html "
+          f"{results['report_s']:.2f} s, {results['report_mb']:.1f} MB, {results['round_trips']:,} round trips); "
+          f"{results['during_s']:.2f} s accumulated during it   target < {TARGETS['results_s']} s, "
+          f"< {TARGETS['report_mb']:.0f} MB  {_verdict(built < TARGETS['results_s'] and results['report_mb'] < TARGETS['report_mb'])}")
     if args.big:
         big = _run_child("e2e", ohlcv_file(args.big))
         growth = big["peak_rss_mb"] / e2e["peak_rss_mb"]

@@ -73,6 +73,7 @@ class SweepConfig:
     """``python -m engine sweep``: the grid and how to run it. Data, strategy and broker come from their own tables."""
 
     grid: dict[str, list[Any] | str | int | float | bool] = field(default_factory=dict)  # param -> values
+    where: Name | None = None  # constraint on a parameter set, e.g. "fast < slow": the others are skipped, not run
     workers: Count | None = None  # local processes; None = every core; 0 = in this process
     dask: Name | None = None  # scheduler address; None = $DASK_SCHEDULER_ADDRESS, else local
     cache_dir: Name | None = None  # parsed-columns cache; None = $XDG_CACHE_HOME/engine/columns

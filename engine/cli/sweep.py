@@ -23,6 +23,9 @@ def add_sweep_command(commands: Any) -> None:
     sweep.add_argument("--data", nargs="+", metavar="PATH|GLOB", help="CSV files, directories or globs; one instrument per file")
     sweep.add_argument("--grid", action="append", metavar="KEY=V1,V2", help="strategy parameter values to sweep (repeatable; replaces that key of [sweep.grid])")
     add_file_options(sweep)
+    sweep.add_argument("--where", metavar="EXPR", help='skip parameter sets where EXPR is false, e.g. "fast < slow" ([sweep] where)')
+    sweep.add_argument("--no-report", dest="report", action="store_false", default=None,
+                       help="do not write report.html ([output] report = false)")
     sweep.add_argument("--fill-on-close", action="store_true", default=None, help="fill market orders at the signal bar's close")
     sweep.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: every core; 0 = in this process; ignored with --dask)")
     sweep.add_argument("--dask", metavar="ADDRESS", help="run on this Dask scheduler, e.g. tcp://host:8786 (default $DASK_SCHEDULER_ADDRESS)")
@@ -44,11 +47,11 @@ def config_from_sweep_args(args: argparse.Namespace) -> Any:
 
     config = file_overrides(config_from_args(args), args, args.data)
     config = override(config, "broker", fill_on_close=args.fill_on_close)
-    config = override(config, "output", dir=args.out)
+    config = override(config, "output", dir=args.out, report=args.report)
     given = parse_grid_args(args.grid)
     grid = {**check_grid(config.sweep.grid), **given} if given else None
     return override(config, "sweep", grid=grid, workers=args.workers, dask=args.dask, cache_dir=args.cache_dir,
-                    metric=args.metric, top=args.top, bundle=args.bundle, retries=args.retries,
+                    where=args.where, metric=args.metric, top=args.top, bundle=args.bundle, retries=args.retries,
                     keep_runs=args.keep_runs, quiet=args.quiet, fail_fast=args.fail_fast, force=args.force)
 
 
@@ -60,7 +63,8 @@ def print_report(result: Any) -> None:
     rate = len(result.rows) / result.seconds if result.seconds else 0.0
     print(f"\n  sweep: {len(result.rows)} of {len(plan.cells)} backtests ({len(plan.files)} instrument file(s) x "
           f"{plan.sets} parameter set(s)) of {plan.config.strategy.name} in {result.seconds:.1f} s "
-          f"({rate:.1f}/s) on {result.executor}; {len(result.failed)} failed\n")
+          f"({rate:.1f}/s) on {result.executor}; {len(result.failed)} failed"
+          + (f"; {len(plan.skipped)} parameter set(s) skipped by --where {settings.where!r}" if plan.skipped else "") + "\n")
     for line in ranking_lines(result.rows, list(plan.grid), settings.metric, settings.top):
         print(f"  {line}")
     if result.failed:

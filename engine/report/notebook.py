@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import hashlib
 import html
 from collections.abc import Mapping, Sequence
@@ -34,7 +33,7 @@ def backtest(strategy: str | type, data: Any, params: Mapping[str, Any] | None =
     """Run one backtest; see ``engine.backtest``."""
     name = strategy_name(strategy)
     paths = data_paths(data)
-    known = {f.name for f in dataclasses.fields(BrokerSettings)}
+    known = set(BrokerSettings.__struct_fields__)
     unknown = sorted(set(broker) - known)
     if unknown:
         raise TypeError(f"unknown broker setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")

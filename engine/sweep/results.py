@@ -166,55 +166,104 @@ def ranking_lines(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str], m
 # ---------------------------------------------------------------- heatmap
 
 
-def heatmap_values(rows: Iterable[Mapping[str, Any]], grid: Mapping[str, Sequence[Any]], metric: str) -> list[list[float]]:
-    """Mean ``metric`` over instruments for each (first key value, second key value); NaN where none."""
+def heatmap_values(rows: Iterable[Mapping[str, Any]], grid: Mapping[str, Sequence[Any]], metric: str,
+                   instrument: str | None = None) -> tuple[list[list[float]], list[list[bool]]]:
+    """Mean ``metric`` over instruments (or of one) for each (first key value, second key value), NaN where none,
+    and which cells had a failed backtest."""
     (ykey, yvalues), (xkey, xvalues) = list(grid.items())
     sums = [[0.0] * len(xvalues) for _ in yvalues]
     counts = [[0] * len(xvalues) for _ in yvalues]
+    failed = [[False] * len(xvalues) for _ in yvalues]
     yindex = {repr(v): i for i, v in enumerate(yvalues)}
-    xindex = {repr(v): i for i, v in enumerate(xvalues)}
+    xindex = {repr(v): j for j, v in enumerate(xvalues)}
     for row in rows:
-        score = _score(row, metric)
+        if instrument is not None and row.get("instrument") != instrument:
+            continue
         params = row.get("grid") or {}
-        if score is None or ykey not in params or xkey not in params:
+        if ykey not in params or xkey not in params:
             continue
         i, j = yindex.get(repr(params[ykey])), xindex.get(repr(params[xkey]))
         if i is None or j is None:
             continue
+        if row.get("error"):
+            failed[i][j] = True
+            continue
+        score = _score(row, metric)
+        if score is None:
+            continue
         sums[i][j] += score
         counts[i][j] += 1
-    return [[s / n if n else math.nan for s, n in zip(srow, crow, strict=True)] for srow, crow in zip(sums, counts, strict=True)]
+    values = [[s / n if n else math.nan for s, n in zip(srow, crow, strict=True)]
+              for srow, crow in zip(sums, counts, strict=True)]
+    return values, failed
 
 
-def write_heatmap(rows: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence[Any]], metric: str, path: Path) -> Path:
-    """A PNG of the mean ``metric`` over instruments on the two grid axes (no pyplot: no global state)."""
+def heatmap_slug(instrument: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in instrument)
+
+
+def centred_range(values: Any) -> tuple[float, float]:
+    """The colour scale's ends: as far below zero as above, wide enough for every finite value."""
+    finite = [abs(float(v)) for row in values for v in row if math.isfinite(v)]
+    half = max(finite, default=0.0) or 1.0
+    return -half, half
+
+
+def write_heatmaps(rows: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence[Any]], metric: str,
+                   out_dir: Path) -> list[Path]:
+    """``heatmap.png`` (mean over instruments) and ``heatmap-<instrument>.png`` for each instrument."""
+    instruments = sorted({r["instrument"] for r in rows})
+    paths = [write_heatmap(rows, grid, metric, out_dir / "heatmap.png")]
+    if len(instruments) > 1:
+        for name in instruments:
+            paths.append(write_heatmap(rows, grid, metric, out_dir / f"heatmap-{heatmap_slug(name)}.png", name))
+    return paths
+
+
+def write_heatmap(rows: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence[Any]], metric: str, path: Path,
+                  instrument: str | None = None) -> Path:
+    """A PNG of ``metric`` on the two grid axes (no pyplot: no global state).
+
+    The colour scale is centred on zero (as far below as above), so a
+    colour says gain or loss at a glance; a cell whose backtest failed is
+    hatched and says so, a cell never run (``--where``) stays blank.
+    """
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
     from matplotlib.ticker import PercentFormatter
 
     (ykey, yvalues), (xkey, xvalues) = list(grid.items())
-    values = np.array(heatmap_values(rows, grid, metric), dtype=float)
-    instruments = len({r["instrument"] for r in rows})
+    grid_values, failed_cells = heatmap_values(rows, grid, metric, instrument)
+    values = np.array(grid_values, dtype=float)
+    failed = np.array(failed_cells, dtype=bool)
     figure = Figure(figsize=(max(4.0, 0.6 * len(xvalues) + 2.5), max(3.0, 0.45 * len(yvalues) + 1.8)), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     cmap = "RdYlGn" if METRICS[metric] > 0 else "RdYlGn_r"
-    finite = values[np.isfinite(values)]
-    image = axes.imshow(np.ma.masked_invalid(values), cmap=cmap, aspect="auto", origin="lower",
-                        vmin=finite.min() if finite.size else None, vmax=finite.max() if finite.size else None)
+    low, high = centred_range(values)
+    image = axes.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=Normalize(low, high), aspect="auto", origin="lower")
+    for i, j in zip(*np.nonzero(failed), strict=True):
+        axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="xx", edgecolor="#555", linewidth=0))
+        axes.text(j, i, "failed", ha="center", va="center", fontsize=7, color="#b00")
     axes.set_xticks(range(len(xvalues)), [str(v) for v in xvalues], rotation=45 if len(xvalues) > 8 else 0)
     axes.set_yticks(range(len(yvalues)), [str(v) for v in yvalues])
     axes.set_xlabel(xkey)
     axes.set_ylabel(ykey)
-    axes.set_title(f"mean {metric} over {instruments} instrument(s)")
+    if instrument is None:
+        count = len({r["instrument"] for r in rows})
+        axes.set_title(f"mean {metric} over {count} instrument(s)")
+    else:
+        axes.set_title(f"{metric}: {instrument}")
     bar = figure.colorbar(image, ax=axes)
     if metric in ("total_return", "max_drawdown"):
         bar.formatter = PercentFormatter(1.0)
         bar.update_ticks()
     if values.size <= 225:
         for (i, j), value in np.ndenumerate(values):
-            if np.isfinite(value):
+            if np.isfinite(value) and not failed[i, j]:
                 axes.text(j, i, _fmt(metric, float(value)), ha="center", va="center", fontsize=7)
     figure.tight_layout()
     figure.savefig(path)

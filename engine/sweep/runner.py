@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -23,8 +24,9 @@ from engine.config import Config, SweepConfig, check_config
 from engine.sweep.cache import ColumnStore
 from engine.sweep.grid import check_grid, expand_data, expand_grid
 from engine.sweep.preflight import cache_folder, claim_output
-from engine.sweep.results import check_grid_keys, check_metric, write_heatmap, write_tables
+from engine.sweep.results import check_grid_keys, check_metric, write_heatmaps, write_tables
 from engine.sweep.tasks import Cell, CellRunner, RunnerFactory, SweepJob
+from engine.sweep.where import Where
 
 
 class Executor(Protocol):
@@ -53,10 +55,18 @@ class SweepPlan:
     out_dir: Path
     cache_dir: str | None = None  # None: no usable cache folder, the sweep runs uncached
     note: str | None = None  # why it runs uncached
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # parameter sets --where left out
 
     @property
     def sets(self) -> int:
         return len(self.cells) // max(1, len(self.files))
+
+    def manifest(self) -> dict[str, Any]:
+        """sweep.json: what the sweep was, for its report (python -m engine report DIR)."""
+        settings = self.config.sweep
+        return {"strategy": self.config.strategy.name, "grid": self.grid, "where": settings.where,
+                "skipped_sets": self.skipped, "metric": settings.metric, "top": settings.top,
+                "files": [str(f) for f in self.files]}
 
 
 @dataclass
@@ -108,10 +118,20 @@ def plan_sweep(config: Config) -> SweepPlan:
     if not files:
         raise ValueError("sweep needs data: --data PATH|GLOB ... or [data] paths")
     sets = expand_grid(grid)
+    skipped: list[dict[str, Any]] = []
+    if settings.where:
+        where = Where(settings.where, set(declared) | set(grid))
+        fixed = {**declared, **config.strategy.params}
+        kept = [s for s in sets if where({**fixed, **s})]
+        skipped = [s for s in sets if s not in kept]
+        sets = kept
+        if not sets:
+            raise ValueError(f"--where {settings.where!r} leaves no parameter set of the grid")
     cells = [Cell(i, str(path), params) for i, (path, params) in enumerate(itertools.product(files, sets))]
     out_dir = Path(config.output.dir) if config.output.dir else Path("results") / sweep_id(config, grid, files)
     cache_dir, note = cache_folder(settings.cache_dir)
-    return SweepPlan(config=config, grid=grid, files=files, cells=cells, out_dir=out_dir, cache_dir=cache_dir, note=note)
+    return SweepPlan(config=config, grid=grid, files=files, cells=cells, out_dir=out_dir, cache_dir=cache_dir, note=note,
+                     skipped=skipped)
 
 
 ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
@@ -141,6 +161,16 @@ def make_executor(plan: SweepPlan, factory: RunnerFactory = CellRunner) -> tuple
         return InlineExecutor(job, factory), "inline"
     workers = min(settings.workers or default_workers(), max(1, len(plan.cells)))
     return LocalExecutor(job, workers, factory=factory, max_deaths=settings.retries), f"local ({workers} workers)"
+
+
+def write_sweep_report(out_dir: Path) -> Path:
+    """report.html of the sweep; without the research extra (plotly) a note instead."""
+    try:
+        from engine.report.sweep_report import build_sweep_report
+    except ImportError as exc:
+        print(f"note: report.html not written ({exc}); pip install -e '.[research]' or pass --no-report", file=sys.stderr)
+        return out_dir / "sweep.csv"
+    return build_sweep_report(out_dir)
 
 
 def run_sweep(config: Config, factory: RunnerFactory = CellRunner, executor: Executor | None = None,
@@ -186,6 +216,11 @@ def _run(plan: SweepPlan, factory: RunnerFactory, executor: Executor | None, pro
     result = SweepResult(plan=plan, rows=ordered, seconds=seconds, executor=label, stopped=stopped,
                          notes=[plan.note] if plan.note else [])
     result.outputs = write_tables(ordered, list(plan.grid), plan.out_dir)
+    manifest = plan.out_dir / "sweep.json"
+    manifest.write_text(json.dumps(plan.manifest(), indent=2, allow_nan=False, default=str) + "\n")
+    result.outputs.append(manifest)
     if len(plan.grid) == 2 and ordered:
-        result.outputs.append(write_heatmap(ordered, plan.grid, settings.metric, plan.out_dir / "heatmap.png"))
+        result.outputs += write_heatmaps(ordered, plan.grid, settings.metric, plan.out_dir)
+    if plan.config.output.report:
+        result.outputs.append(write_sweep_report(plan.out_dir))
     return result

@@ -35,9 +35,7 @@ def test_sample_report_opens_offline_and_shows_summary_json(tmp_path, browser):
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0  # all embedded
     charts = browser.execute_script("return Array.from(document.querySelectorAll('.js-plotly-plot')).map(e => e.id)")
     assert {"equity", "drawdown", "price-0", "monthly", "yearly"} <= set(charts)
-    markers = browser.execute_script(
-        "const p = document.getElementById('price-0'); return p.data.filter(t => t.mode === 'markers')"
-        ".map(t => t.x.length).reduce((a, b) => a + b, 0)")
+    markers = browser.execute_script("return document.querySelectorAll('#price-0 .scatterlayer .points path.point').length")
     assert markers == 2 * summary["round_trips"]  # every entry and exit is marked
     rows = browser.execute_script("""
         return Array.from(document.querySelectorAll('#stats tr[data-key]')).map(r =>

@@ -2,6 +2,7 @@
 and which executor an address selects."""
 
 import io
+import json
 import subprocess
 import sys
 
@@ -102,3 +103,22 @@ def test_a_grid_key_may_not_shadow_a_result_column(tmp_path, data_files, grid):
 def test_out_of_range_numbers_are_refused(tmp_path, data_files, flag, capsys):
     assert main(sweep_args(tmp_path, data_files[:1], "--grid", "fast=5", *flag)) == 2
     assert "expected an integer >=" in capsys.readouterr().err
+
+
+def test_where_skips_impossible_cells_instead_of_failing_them(tmp_path, data_files, capsys):
+    args = sweep_args(tmp_path, data_files[:1], "--grid", "fast=5,50", "--grid", "slow=20,60", "--workers", "0",
+                      "--where", "fast < slow", "--no-report")
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "sweep: 3 of 3 backtests" in captured.out and "; 0 failed" in captured.out
+    assert "1 parameter set(s) skipped by --where 'fast < slow'" in captured.out and "failed" not in captured.err
+    manifest = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert manifest["skipped_sets"] == [{"fast": 50, "slow": 20}] and manifest["where"] == "fast < slow"
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+@pytest.mark.parametrize("where", ["fats < slow", "__import__('os')", "fast.real < 3", "fast <"])
+def test_a_bad_where_exits_2_before_running_anything(tmp_path, data_files, where, capsys):
+    assert main(sweep_args(tmp_path, data_files[:1], "--grid", "fast=5,10", "--grid", "slow=20", "--where", where)) == 2
+    assert "--where" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -7,11 +7,13 @@ import pyarrow.parquet as pq
 
 from engine.sweep.results import (
     best_per_instrument,
+    centred_range,
     columns_for,
     heatmap_values,
     ranked,
     ranking_lines,
     write_heatmap,
+    write_heatmaps,
     write_tables,
 )
 
@@ -36,12 +38,23 @@ def test_ranking_skips_failed_and_nan_rows_and_breaks_ties_by_cell():
     assert "best 2 of 6 by total_return:" in text and "30.00%" in text
 
 
-def test_heatmap_is_the_mean_over_instruments_of_the_valid_cells(tmp_path):
-    values = heatmap_values(ROWS, {"fast": [5, 10], "slow": [20, 40]}, "total_return")
+def test_heatmap_is_the_mean_over_instruments_of_the_valid_cells_and_marks_failures(tmp_path):
+    values, failed = heatmap_values(ROWS, {"fast": [5, 10], "slow": [20, 40]}, "total_return")
     assert values[0][0] == (0.10 + 0.20) / 2 and values[0][1] == 0.30 and values[1][0] == (-0.05 + 0.30) / 2
     assert values[1][1] == 0.01
+    assert failed == [[False, False], [False, True]]
+    one, failed_one = heatmap_values(ROWS, {"fast": [5, 10], "slow": [20, 40]}, "total_return", instrument="A")
+    assert one[0][1] == 0.30 and math.isnan(one[1][1]) and failed_one[1][1]
     path = write_heatmap(ROWS, {"fast": [5, 10], "slow": [20, 40]}, "total_return", tmp_path / "h.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
+    paths = write_heatmaps(ROWS, {"fast": [5, 10], "slow": [20, 40]}, "total_return", tmp_path)
+    assert [p.name for p in paths] == ["heatmap.png", "heatmap-A.png", "heatmap-B.png"]
+
+
+def test_heatmap_colours_are_centred_on_zero():
+    assert centred_range([[0.1, 0.3], [math.nan, 0.2]]) == (-0.3, 0.3)  # all gains: still centred, gains green
+    assert centred_range([[-0.5, 0.1]]) == (-0.5, 0.5)
+    assert centred_range([[math.nan]]) == (-1.0, 1.0)
 
 
 def test_tables_keep_exact_floats_grid_columns_and_new_figures(tmp_path):

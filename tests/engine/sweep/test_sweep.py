@@ -53,7 +53,8 @@ def test_cells_equal_plain_backtests_and_files_are_parsed_once(tmp_path, data_fi
 def test_outputs_csv_parquet_heatmap(tmp_path, data_files):
     result = run_sweep(sweep_config(tmp_path, data_files[:2], {"fast": [5, 10], "slow": [20, 40]}))
     out = tmp_path / "sweep"
-    assert sorted(p.name for p in result.outputs) == ["heatmap.png", "sweep.csv", "sweep.parquet"]
+    assert sorted(p.name for p in result.outputs) == ["heatmap-AAA_1500_1.png", "heatmap-BBB_1500_2.png", "heatmap.png",
+                                                      "report.html", "sweep.csv", "sweep.json", "sweep.parquet"]
     assert (out / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(out / "sweep.csv") as handle:
         table = list(csv.DictReader(handle))
@@ -66,7 +67,7 @@ def test_outputs_csv_parquet_heatmap(tmp_path, data_files):
         assert text["run_id"] == typed["run_id"] == row["run_id"] and text["error"] == "" and typed["error"] is None
     one_key = run_sweep(replace(sweep_config(tmp_path, data_files[:1], {"fast": [5, 10]}),
                                 output=OutputConfig(dir=str(tmp_path / "one"))))
-    assert [p.name for p in one_key.outputs] == ["sweep.csv", "sweep.parquet"]
+    assert [p.name for p in one_key.outputs] == ["sweep.csv", "sweep.parquet", "sweep.json", "report.html"]
 
 
 def test_failures_are_rows_and_the_batch_completes(tmp_path, data_files):
