@@ -120,7 +120,7 @@ class Result:
         flat: dict[str, Any] = {}
 
         def walk(prefix: str, value: Any) -> None:
-            if isinstance(value, dict) and prefix not in ("params", "reject_reasons", "broker", "nulls"):
+            if isinstance(value, dict) and prefix not in ("params", "reject_reasons", "broker", "null_reasons", "error"):
                 for key, item in value.items():
                     walk(f"{prefix}.{key}" if prefix else str(key), item)
             else:

@@ -27,10 +27,10 @@ def test_a_run_without_trades_has_nulls_with_reasons_and_no_nan(tmp_path):
     result = run_backtest(config)
     summary = strict_load((result.out_dir / "summary.json").read_text())
     assert summary["round_trips"] == 0 and summary["trades"]["all"]["count"] == 0
-    assert summary["sharpe"] is None and summary["nulls"]["sharpe"] == "no variance in the returns"
-    assert summary["trades"]["all"]["win_rate"] is None and summary["nulls"]["trades.all.win_rate"] == "no closed trades"
-    assert summary["max_drawdown_duration_days"] is None and "no drawdown" in summary["nulls"]["max_drawdown_duration_days"]
-    for key, value in summary["nulls"].items():
+    assert summary["sharpe"] is None and summary["null_reasons"]["sharpe"] == "no variance in the returns"
+    assert summary["trades"]["all"]["win_rate"] is None and summary["null_reasons"]["trades.all.win_rate"] == "no closed trades"
+    assert summary["max_drawdown_duration_days"] is None and "no drawdown" in summary["null_reasons"]["max_drawdown_duration_days"]
+    for key, value in summary["null_reasons"].items():
         assert value, key
 
 
@@ -67,8 +67,9 @@ def test_editing_the_strategy_source_gives_a_new_run_id(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_any_non_finite_number_left_becomes_null_with_a_reason(tmp_path, value):
-    from engine.results.summary import write_summary
+    from engine.results import strict_json
 
-    write_summary(tmp_path / "s.json", {"a": {"b": [1.0, value]}, "nulls": {}})
+    strict_json.write(tmp_path / "s.json", {"a": {"b": [1.0, value]}, "null_reasons": {"c": "why"}})
     written = strict_load((tmp_path / "s.json").read_text())
-    assert written["a"]["b"] == [1.0, None] and "not a finite number" in written["nulls"]["a.b[1]"]
+    assert written["a"]["b"] == [1.0, None] and "not a finite number" in written["null_reasons"]["a.b[1]"]
+    assert written["null_reasons"]["c"] == "why"
