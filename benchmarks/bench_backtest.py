@@ -61,8 +61,8 @@ def child_results(path: str) -> dict:
     """What the statistics and the report cost on top of the backtest (issue 13), timed by wrapping their functions.
 
     During the run: the equity figures a chunk of marks at a time, the price tape a column chunk at a
-    time. After it: the round trips' last chunk, trades.csv, prices.csv, the statistics; then
-    report.html made from the files.
+    time (with the round trips it settles into trades.csv). After it: the last chunk, prices.csv, the
+    statistics; then report.html made from the files.
     """
     from engine.backtest import driver
     from engine.report.run_report import build_run_report
@@ -85,7 +85,7 @@ def child_results(path: str) -> dict:
 
     timed(EquityStats, "add", "during")
     timed(PriceTape, "observe", "during")
-    for name in ("statistics", "write_trades", "write_prices"):
+    for name in ("statistics", "write_prices"):
         timed(driver, name, "after")
     timed(PriceTape, "finish", "after")
     with tempfile.TemporaryDirectory() as out:

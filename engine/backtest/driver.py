@@ -16,6 +16,8 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.backtest import left_out
 from engine.backtest.outcome import ErrorWatch, outcome, states_delivered
 from engine.backtest.replay import replay, tapped_batches
@@ -30,7 +32,7 @@ from engine.results.provenance import engine_version
 from engine.results.recorder import Recorder
 from engine.results.summary import statistics, total_return
 from engine.results.timefmt import format_one
-from engine.results.trades import write_trades
+from engine.results.trades import TradeLog
 from engine.runtime.clocks import SimClock
 from engine.runtime.logs import configure_logging
 from hub import keys as K
@@ -71,7 +73,8 @@ async def run_pipeline(
     bus = Bus(clock=clock, monitor=monitor)
     pipeline: Pipeline = build_pipeline(bus, clock, config)
     recorder = Recorder(bus, out_dir)
-    tape = PriceTape(recorder.trades, recorder.sync_fills)
+    log = TradeLog(out_dir / "trades.csv", functools.partial(stamp_texts, recorder.equity))
+    tape = PriceTape(recorder.trades, recorder.sync_fills, log.add)
     try:
         recorder.attach()
         watch = ErrorWatch(bus, stop_at_first=config.on_error == "fail")
@@ -91,19 +94,22 @@ async def run_pipeline(
         for agent in pipeline.agents:
             agent.stop()
         states = states_delivered(bus, pipeline.host.name)
+    except BaseException:
+        log.close()
+        raise
     finally:
         recorder.close()
         bus.unsubscribe_all()
-    tape.finish()
+    try:
+        tape.finish()
+    finally:
+        log.close()
     equity = recorder.equity
     initial = config.broker.cash
     final = equity.last if equity.last is not None else initial
     at = format_one(watch.first.ts, equity.unit) if watch.first_in_replay else None
-    closed = recorder.trades.closed
-    stamp = functools.partial(format_one, unit=equity.unit)
-    write_trades(out_dir / "trades.csv", closed, stamp)
-    write_prices(out_dir / "prices.csv", tape, stamp)
-    figures, nulls = statistics(equity.stats, initial, closed, len(recorder.trades.open), tape)
+    write_prices(out_dir / "prices.csv", tape, functools.partial(format_one, unit=equity.unit))
+    figures, nulls = statistics(equity.stats, initial, log.book, len(recorder.trades.open), tape)
     return {
         "run_id": run_id,
         **outcome(watch, config.on_error, count, states, at),
@@ -126,6 +132,12 @@ async def run_pipeline(
         "broker": config.as_dict()["broker"],
         "null_reasons": nulls,
     }
+
+
+def stamp_texts(equity: Any, stamps: list[int]) -> list[str]:
+    """Timestamps as text at the run's resolution, raised for them if need be (as fills' and orders' are)."""
+    unit = equity.raise_unit(np.array(stamps, dtype=np.int64))
+    return [format_one(ts, unit) for ts in stamps]
 
 
 def write_report(run_dir: Path) -> None:

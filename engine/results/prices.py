@@ -41,9 +41,11 @@ class Instrument:
 class PriceTape:
     """``observe`` each chunk as the replay takes it; ``finish`` after the last bar. ``sync`` hands over the fills."""
 
-    def __init__(self, trades: RoundTrips, sync: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, trades: RoundTrips, sync: Callable[[], None] = lambda: None,
+                 settled: Callable[[list[Trade]], None] = lambda trades: None) -> None:
         self.trades = trades
         self.sync = sync  # delivers every fill recorded so far to ``trades``
+        self.settled = settled  # gets closed round trips once every bar they were open through is seen, in closing order
         self.instruments: dict[str, Instrument] = {}
         self.timestamps = 0  # distinct timestamps seen
         self.exposed = 0  # of which some position was open
@@ -74,9 +76,12 @@ class PriceTape:
         return chunk
 
     def finish(self) -> None:
+        """After the last bar: settle the last chunk; the closed round trips left go out, open ones stay open."""
         self._settle()
-        for trade in self._unsettled:  # still open at the end: its range so far
-            trade.settled = True
+        self.sync()
+        self._unsettled.extend(self.trades.new)
+        self.trades.new.clear()
+        self.settled(sorted((t for t in self._unsettled if t.exit_ts is not None), key=lambda t: t.seq))
         self._unsettled = []
 
     # ------------------------------------------------------------ a chunk later
@@ -96,7 +101,9 @@ class PriceTape:
         stamps = np.unique(np.concatenate([item[5] for item in held]))
         self._expose(stamps)
         end = int(stamps[-1])
+        done = [t for t in self._unsettled if t.exit_ts is not None and t.exit_ts <= end]
         self._unsettled = [t for t in self._unsettled if t.exit_ts is None or t.exit_ts > end]
+        self.settled(sorted(done, key=lambda t: t.seq))
 
     @staticmethod
     def _range(trade: Trade, ts: np.ndarray, high: np.ndarray, low: np.ndarray) -> None:

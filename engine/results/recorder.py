@@ -158,7 +158,7 @@ class Recorder:
     @property
     def round_trips(self) -> int:
         """Closed round trips: the trade list's length (trades.py defines a round trip)."""
-        return len(self.trades.closed)
+        return self.trades.count
 
     @property
     def commission(self) -> float:

@@ -5,8 +5,7 @@ Definitions follow the two references the tests hold every figure to (to
 
 * backtesting.py (``Backtest.run()``'s statistics): exposure, returns,
   CAGR, drawdowns and their durations, buy and hold, every trade figure
-  (win rate, best/worst/average trade, profit factor, expectancy, SQN,
-  Kelly, durations);
+  (trade_stats.py);
 * empyrical (``empyrical-reloaded``) on the per-bar returns with the
   run's ``periods_per_year``: annual return, annual volatility, Sharpe,
   Sortino, Calmar, max drawdown.
@@ -23,14 +22,13 @@ summary is strict JSON: no NaN or infinity).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from .equity_stats import DAY, EquityStats
 from .prices import PriceTape
-from .trades import Trade
+from .trade_stats import TradeBook, TradeFigures
 
 YEAR_DAYS = 365.25  # CAGR's calendar year, as backtesting.py's
 
@@ -75,7 +73,7 @@ class Figures:
             self.put(key, numerator / denominator, why)
 
 
-def run_figures(stats: EquityStats, initial: float, trades: list[Trade], tape: PriceTape) -> Figures:
+def run_figures(stats: EquityStats, initial: float, tape: PriceTape) -> Figures:
     """Over the run: time, exposure, equity, returns, risk, drawdowns, buy and hold."""
     f = Figures()
     stats.finish()
@@ -118,74 +116,26 @@ def run_figures(stats: EquityStats, initial: float, trades: list[Trade], tape: P
     return f
 
 
-def trade_figures(trades: Iterable[Trade]) -> Figures:
-    """Over closed round trips (backtesting.py's definitions; returns net of commission)."""
-    trades = list(trades)
-    f = Figures()
-    n = len(trades)
-    f.put("count", n)
-    none = "no closed trades"
-    pnl = [t.pnl for t in trades]
-    ret = [t.ret for t in trades]
-    f.put("win_rate", sum(p > 0 for p in pnl) / n if n else None, none)
-    f.put("best_trade", max(ret) if n else None, none)
-    f.put("worst_trade", min(ret) if n else None, none)
-    f.put("avg_trade", geometric_mean(ret) if n else None, none)
-    f.put("best_trade_pnl", max(pnl) if n else None, none)
-    f.put("worst_trade_pnl", min(pnl) if n else None, none)
-    f.put("avg_trade_pnl", math.fsum(pnl) / n if n else None, none)
-    f.put("pnl", math.fsum(pnl))
-    gains, losses = math.fsum(r for r in ret if r > 0), math.fsum(r for r in ret if r < 0)
-    f.ratio("profit_factor", gains, abs(losses), "no losing trade" if n else none)
-    f.put("expectancy", math.fsum(ret) / n if n else None, none)
-    if n > 1:
-        mean = math.fsum(pnl) / n
-        std = math.sqrt(math.fsum((p - mean) ** 2 for p in pnl) / (n - 1))
-        f.ratio("sqn", math.sqrt(n) * mean, std, "every trade made the same P&L")
-    else:
-        f.put("sqn", None, "fewer than two closed trades")
-    wins = [p for p in pnl if p > 0]
-    lost = [-p for p in pnl if p < 0]
-    if wins and lost:
-        rate = len(wins) / n
-        f.put("kelly", rate - (1 - rate) / ((math.fsum(wins) / len(wins)) / (math.fsum(lost) / len(lost))))
-    else:
-        f.put("kelly", None, "needs winning and losing trades")
-    durations = [(t.exit_ts - t.entry_ts) / DAY for t in trades if t.exit_ts is not None]
-    f.put("max_trade_duration_days", max(durations) if durations else None, none)
-    f.put("avg_trade_duration_days", math.fsum(durations) / len(durations) if durations else None, none)
-    f.put("bars_held_avg", math.fsum(t.bars_held for t in trades) / n if n else None, none)
-    return f
-
-
-def geometric_mean(returns: list[float]) -> float:
-    """backtesting.py's: ``exp(mean(log(1 + r))) - 1``, 0 if any trade lost everything."""
-    if any(1.0 + r <= 0 for r in returns):
-        return 0.0
-    return math.exp(math.fsum(math.log1p(r) for r in returns) / len(returns)) - 1.0
-
-
-def trade_sections(trades: list[Trade]) -> tuple[dict[str, Any], dict[str, str]]:
+def trade_sections(book: TradeBook) -> tuple[dict[str, Any], dict[str, str]]:
     """All trades, long and short apart: ``{"all": {...}, "long": {...}, "short": {...}}`` and the nulls."""
     sections: dict[str, Any] = {}
     nulls: dict[str, str] = {}
-    for name, subset in (("all", trades), ("long", [t for t in trades if t.direction > 0]),
-                         ("short", [t for t in trades if t.direction < 0])):
-        figures = trade_figures(subset)
-        sections[name] = figures.values
-        nulls.update({f"trades.{name}.{k}": v for k, v in figures.nulls.items()})
+    for name, group in (("all", book.all), ("long", book.long), ("short", book.short)):
+        sections[name], why = group.figures()
+        nulls.update({f"trades.{name}.{k}": v for k, v in why.items()})
     return sections, nulls
 
 
-def instrument_sections(trades: list[Trade], tape: PriceTape) -> tuple[dict[str, Any], dict[str, str]]:
+def instrument_sections(book: TradeBook, tape: PriceTape) -> tuple[dict[str, Any], dict[str, str]]:
     """Per instrument: its trade figures, its share of the trades' P&L and its buy-and-hold return."""
-    total = math.fsum(t.pnl for t in trades)
+    total = book.all.pnl
     sections: dict[str, Any] = {}
     nulls: dict[str, str] = {}
-    names = sorted(set(tape.instruments) | {t.instrument for t in trades})
-    for name in names:
-        figures = trade_figures(t for t in trades if t.instrument == name)
-        figures.ratio("pnl_share", figures.values["pnl"], total, "the trades' total P&L is zero")
+    for name in sorted(set(tape.instruments) | set(book.instruments)):
+        values, why = book.instruments.get(name, TradeFigures()).figures()
+        figures = Figures()
+        figures.values, figures.nulls = values, why
+        figures.ratio("pnl_share", values["pnl"], total, "the trades' total P&L is zero")
         prices = tape.instruments.get(name)
         figures.put("buy_and_hold_return", prices.last_close / prices.first_close - 1.0
                     if prices and prices.first_close else None, "no prices")

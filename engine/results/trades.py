@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class Trade:
     high: float = -math.inf  # set by the price tape (prices.py) from the bars while open, and the fill prices
     low: float = math.inf
     bars_held: int = 0  # bars of the instrument from the entry bar up to (not including) the exit bar
-    settled: bool = field(default=False)  # every bar it was open through has been seen
+    seq: int = -1  # the order it closed in (0 = first)
 
     @property
     def entry_price(self) -> float:
@@ -86,10 +86,17 @@ class Trade:
 
 
 class RoundTrips:
-    """Fills in, round trips out: ``closed`` in the order they closed, ``open`` per instrument."""
+    """Fills in, round trips out: ``count`` closed so far, ``open`` per instrument, ``new`` for the price tape.
 
-    def __init__(self) -> None:
+    The closed ones are handed on by the price tape once their bars are
+    seen (prices.py), so none is held for the whole run; ``keep`` also
+    lists them in ``closed`` (for tests).
+    """
+
+    def __init__(self, keep: bool = False) -> None:
+        self.count = 0
         self.closed: list[Trade] = []
+        self.keep = keep
         self.open: dict[str, Trade] = {}
         self.new: list[Trade] = []  # opened since the price tape last looked (prices.py)
 
@@ -116,7 +123,10 @@ class RoundTrips:
         trade.saw(price)
         if position == 0 or (position > 0) != (before > 0):
             trade.exit_ts = ts
-            self.closed.append(trade)
+            trade.seq = self.count
+            self.count += 1
+            if self.keep:
+                self.closed.append(trade)
             del self.open[instrument]
             if position:  # flipped: the rest of the fill opens the next round trip
                 self._open(ts, instrument, position, price, commission * (1.0 - share))
@@ -131,20 +141,36 @@ class RoundTrips:
         self.new.append(trade)
 
 
-def trade_row(trade: Trade, stamp: Callable[[int], str]) -> list[Any]:
-    """A closed trade as its trades.csv row (TRADE_COLUMNS); ``stamp`` renders a timestamp."""
-    assert trade.exit_ts is not None
+def trade_row(trade: Trade, entry: str, exit_: str) -> list[Any]:
+    """A closed trade as its trades.csv row (TRADE_COLUMNS), given its entry and exit times as text."""
     return [
-        trade.instrument, "long" if trade.direction > 0 else "short", stamp(trade.entry_ts), stamp(trade.exit_ts),
+        trade.instrument, "long" if trade.direction > 0 else "short", entry, exit_,
         trade.entry_price, trade.exit_price, trade.entry_size, trade.pnl, trade.ret, trade.commission,
         trade.bars_held, trade.mae, trade.mfe,
     ]
 
 
-def write_trades(path: Path, trades: list[Trade], stamp: Callable[[int], str]) -> None:
-    """trades.csv: one row per closed round trip in the order they closed, numbers as ``repr``."""
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(TRADE_COLUMNS)
+class TradeLog:
+    """trades.csv written as round trips are settled (in the order they closed), and their figures accumulated."""
+
+    def __init__(self, path: Path, stamps: Callable[[list[int]], list[str]]) -> None:
+        from .trade_stats import TradeBook
+
+        self.path = path
+        self.stamps = stamps  # timestamps -> their text at the run's resolution
+        self.book = TradeBook()
+        self._handle = open(path, "w", newline="")  # noqa: SIM115 - closed by close()
+        self._writer = csv.writer(self._handle, lineterminator="\n")
+        self._writer.writerow(TRADE_COLUMNS)
+
+    def add(self, trades: list[Trade]) -> None:
+        if not trades:
+            return
+        texts = iter(self.stamps([ts for t in trades for ts in (t.entry_ts, t.exit_ts)]))
         for trade in trades:
-            writer.writerow([repr(c) if type(c) is float else c for c in trade_row(trade, stamp)])
+            self.book.add(trade)
+            entry, exit_ = next(texts), next(texts)
+            self._writer.writerow([repr(c) if type(c) is float else c for c in trade_row(trade, entry, exit_)])
+
+    def close(self) -> None:
+        self._handle.close()

@@ -24,7 +24,7 @@ def feed(trips: RoundTrips, orders, rate: float = 0.001) -> tuple[float, float]:
 
 
 def test_a_flip_closes_one_round_trip_and_opens_the_next():
-    trips = RoundTrips()
+    trips = RoundTrips(keep=True)
     feed(trips, [(100, 10.0), (-150, 12.0), (50, 11.0)], rate=0.0)
     first, second = trips.closed
     assert (first.direction, first.entry_size, first.exit_price, first.pnl) == (1, 100.0, 12.0, 200.0)
@@ -33,7 +33,7 @@ def test_a_flip_closes_one_round_trip_and_opens_the_next():
 
 
 def test_adding_and_reducing_stay_in_one_round_trip_at_average_prices():
-    trips = RoundTrips()
+    trips = RoundTrips(keep=True)
     feed(trips, [(100, 10.0), (100, 12.0), (-50, 13.0), (-150, 9.0)], rate=0.0)
     (trade,) = trips.closed
     assert trade.entry_price == 11.0 and trade.exit_price == (50 * 13.0 + 150 * 9.0) / 200
@@ -45,8 +45,8 @@ def test_adding_and_reducing_stay_in_one_round_trip_at_average_prices():
 @given(st.lists(st.tuples(SIZES, st.floats(1.0, 100.0)), min_size=1, max_size=40))
 def test_closed_round_trips_pnl_is_the_cash_they_made(orders):
     """Closing what is left at the end, the trades' net P&L equals the cash change, commissions included."""
-    cash, position = feed(RoundTrips(), orders)
-    trips = RoundTrips()
+    cash, position = feed(RoundTrips(keep=True), orders)
+    trips = RoundTrips(keep=True)
     cash, _ = feed(trips, orders + [(-position, orders[-1][1])] if position else orders)
     assert not trips.open
     assert math.isclose(math.fsum(t.pnl for t in trips.closed), cash, rel_tol=1e-9, abs_tol=1e-6)
