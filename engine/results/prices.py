@@ -96,9 +96,11 @@ class PriceTape:
         held, self._held = self._held, []
         for name, ts, high, low, _close, _ in held:
             mine = [t for t in self._unsettled if t.instrument == name]
-            for trade in mine:
-                self._range(trade, ts, high, low)
-        stamps = np.unique(np.concatenate([item[5] for item in held]))
+            if mine:
+                self._ranges(mine, ts, high, low)
+        stamps = held[0][5] if len(held) == 1 else np.concatenate([item[5] for item in held])
+        if len(held) > 1 or not (np.diff(stamps) > 0).all():  # several instruments: their stamps interleave
+            stamps = np.unique(stamps)
         self._expose(stamps)
         end = int(stamps[-1])
         done = [t for t in self._unsettled if t.exit_ts is not None and t.exit_ts <= end]
@@ -106,14 +108,29 @@ class PriceTape:
         self.settled(sorted(done, key=lambda t: t.seq))
 
     @staticmethod
-    def _range(trade: Trade, ts: np.ndarray, high: np.ndarray, low: np.ndarray) -> None:
-        """The bars from the entry bar up to (not including) the exit bar: fills at the exit bar's open end it."""
-        first = int(np.searchsorted(ts, trade.entry_ts, "left"))
-        last = len(ts) if trade.exit_ts is None else int(np.searchsorted(ts, trade.exit_ts, "left"))
-        if last > first:
-            trade.bars_held += last - first
-            trade.high = max(trade.high, float(high[first:last].max()))
-            trade.low = min(trade.low, float(low[first:last].min()))
+    def _ranges(trades: list[Trade], ts: np.ndarray, high: np.ndarray, low: np.ndarray) -> None:
+        """Each trade's bars here, from its entry bar up to (not including) its exit bar (fills at the exit bar's
+        open end it): their count, highest high and lowest low, for all the trades in a few numpy calls."""
+        n = len(ts)
+        entries = np.array([t.entry_ts for t in trades], dtype=np.int64)
+        exits = np.array([t.exit_ts if t.exit_ts is not None else np.iinfo(np.int64).max for t in trades], dtype=np.int64)
+        first = np.searchsorted(ts, entries, "left")
+        last = np.searchsorted(ts, exits, "left")
+        some = last > first
+        if not some.any():
+            return
+        bounds = np.empty(2 * int(some.sum()), dtype=np.int64)
+        bounds[0::2], bounds[1::2] = first[some], last[some]
+        cut = bounds < n  # reduceat takes segment starts; a segment ending at n needs no end marker
+        highs = np.maximum.reduceat(high, bounds[cut])
+        lows = np.minimum.reduceat(low, bounds[cut])
+        starts = np.flatnonzero(cut)  # where each segment's start is among the kept bounds
+        at = np.searchsorted(starts, np.arange(0, len(bounds), 2))
+        held = (last - first)[some].tolist()
+        for trade, k, bars in zip([t for t, s in zip(trades, some.tolist(), strict=True) if s], at.tolist(), held, strict=True):
+            trade.bars_held += bars
+            trade.high = max(trade.high, float(highs[k]))
+            trade.low = min(trade.low, float(lows[k]))
 
     def _expose(self, stamps: np.ndarray) -> None:
         if self._last_ts is not None and len(stamps) and stamps[0] == self._last_ts:
@@ -122,12 +139,14 @@ class PriceTape:
             return
         self._last_ts = int(stamps[-1])
         self.timestamps += len(stamps)
+        if not self._unsettled:
+            return
+        entries = np.array([t.entry_ts for t in self._unsettled], dtype=np.int64)
+        exits = np.array([t.exit_ts if t.exit_ts is not None else np.iinfo(np.int64).max for t in self._unsettled],
+                         dtype=np.int64)
         covered = np.zeros(len(stamps) + 1, dtype=np.int64)
-        for trade in self._unsettled:
-            first = np.searchsorted(stamps, trade.entry_ts, "left")
-            last = len(stamps) if trade.exit_ts is None else np.searchsorted(stamps, trade.exit_ts, "right")
-            covered[first] += 1
-            covered[last] -= 1
+        np.add.at(covered, np.searchsorted(stamps, entries, "left"), 1)
+        np.add.at(covered, np.searchsorted(stamps, exits, "right"), -1)
         self.exposed += int((np.cumsum(covered[:-1]) > 0).sum())
 
 

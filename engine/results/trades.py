@@ -20,9 +20,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from hub.messages import BUY
+
+from .texts import float_texts
+from .trade_stats import Columns, TradeBook
 
 TRADE_COLUMNS = [
     "instrument", "direction", "entry_time", "exit_time", "entry_price", "exit_price", "size",
@@ -141,21 +143,10 @@ class RoundTrips:
         self.new.append(trade)
 
 
-def trade_row(trade: Trade, entry: str, exit_: str) -> list[Any]:
-    """A closed trade as its trades.csv row (TRADE_COLUMNS), given its entry and exit times as text."""
-    return [
-        trade.instrument, "long" if trade.direction > 0 else "short", entry, exit_,
-        trade.entry_price, trade.exit_price, trade.entry_size, trade.pnl, trade.ret, trade.commission,
-        trade.bars_held, trade.mae, trade.mfe,
-    ]
-
-
 class TradeLog:
     """trades.csv written as round trips are settled (in the order they closed), and their figures accumulated."""
 
     def __init__(self, path: Path, stamps: Callable[[list[int]], list[str]]) -> None:
-        from .trade_stats import TradeBook
-
         self.path = path
         self.stamps = stamps  # timestamps -> their text at the run's resolution
         self.book = TradeBook()
@@ -164,13 +155,18 @@ class TradeLog:
         self._writer.writerow(TRADE_COLUMNS)
 
     def add(self, trades: list[Trade]) -> None:
+        """A batch of settled round trips: their rows (a column at a time) and their figures."""
         if not trades:
             return
-        texts = iter(self.stamps([ts for t in trades for ts in (t.entry_ts, t.exit_ts)]))
-        for trade in trades:
-            self.book.add(trade)
-            entry, exit_ = next(texts), next(texts)
-            self._writer.writerow([repr(c) if type(c) is float else c for c in trade_row(trade, entry, exit_)])
+        c = Columns(trades)
+        self.book.add(c)
+        texts = self.stamps([ts for t in trades for ts in (t.entry_ts, t.exit_ts)])
+        numbers = [float_texts(column.tolist()) for column in (c.entry_price, c.exit_price, c.entry_size, c.pnl, c.ret,
+                                                               c.commission)]
+        excursions = [float_texts(column.tolist()) for column in (c.mae, c.mfe)]
+        sides = ["long" if d > 0 else "short" for d in c.direction.tolist()]
+        self._writer.writerows(zip(c.instrument, sides, texts[0::2], texts[1::2], *numbers, c.bars_held.tolist(),
+                                   *excursions, strict=True))
 
     def close(self) -> None:
         self._handle.close()

@@ -54,3 +54,22 @@ def test_closed_round_trips_pnl_is_the_cash_they_made(orders):
         assert trade.exit_ts is not None and trade.entry_ts <= trade.exit_ts
         assert math.isclose(trade.entry_size, trade.exit_size)
         assert trade.mae <= 0.0 <= trade.mfe
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(SIZES, st.floats(1.0, 100.0)), min_size=2, max_size=40), st.integers(1, 5))
+def test_trade_figures_do_not_depend_on_how_the_trades_are_batched(orders, batch):
+    from engine.results.trade_stats import Columns, TradeBook
+
+    trips = RoundTrips(keep=True)
+    feed(trips, orders)
+    whole, parts = TradeBook(), TradeBook()
+    if trips.closed:
+        whole.add(Columns(trips.closed))
+    for i in range(0, len(trips.closed), batch):
+        parts.add(Columns(trips.closed[i:i + batch]))
+    a, _ = whole.all.figures()
+    b, _ = parts.all.figures()
+    for key, value in a.items():
+        other = b[key]
+        assert (value is None and other is None) or math.isclose(value, other, rel_tol=1e-9, abs_tol=1e-9), key
