@@ -30,7 +30,8 @@ Positive = Annotated[float, Meta(gt=0)]
 Count = Annotated[int, Meta(ge=0)]
 AtLeastOne = Annotated[int, Meta(ge=1)]
 Name = Annotated[str, Meta(min_length=1)]
-Column = Literal["ts", "open", "high", "low", "close", "volume"]
+Column = Literal["ts", "open", "high", "low", "close", "volume", "adj_close"]
+DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -40,10 +41,13 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class DataConfig:
     paths: tuple[str, ...] | str = ()  # a string is one path
-    format: Literal["auto", "ohlcv", "ashare"] = "auto"  # noqa: A003 - the CLI's name
+    format: Literal["auto", "ohlcv", "ashare", "parquet"] = "auto"  # noqa: A003 - the CLI's name
     columns: dict[Column, str] = field(default_factory=dict)  # our name -> the file's column name
     instrument: Name | None = None
     skip_bad: bool = False
+    delimiter: Literal["auto", ",", "\t", ";", "|"] = "auto"  # the CSV separator; auto: told from the header line
+    adjust: Literal["none", "close"] = "none"  # close: prices scaled to the adjusted close (adj_close / close)
+    sort: bool = False  # sort rows by time (stable, with a note) instead of refusing an unsorted file
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", _as_tuple(self.paths))

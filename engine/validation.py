@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import functools
 import json
 import math
 import re
@@ -59,8 +60,9 @@ def shown(value: Any) -> str:
     return repr(value)
 
 
+@functools.cache
 def fields_of(cls: type) -> dict[str, Any]:
-    """Field name -> annotated type (``Annotated`` kept: it holds the ranges)."""
+    """Field name -> annotated type (``Annotated`` kept: it holds the ranges); the types do not change."""
     hints = typing.get_type_hints(cls, include_extras=True)
     if dataclasses.is_dataclass(cls):
         names = [f.name for f in dataclasses.fields(cls)]

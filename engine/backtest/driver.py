@@ -170,9 +170,10 @@ def run_backtest(
     """Run one backtest and write summary.json, fills.csv, orders.csv and equity.csv."""
     configure_logging(check_config(config).log_level)
     config = with_sample_data(config)
+    data = config.data
     stream = open_stream(
-        list(config.data.paths), format=config.data.format, columns=config.data.columns or None,
-        skip_bad=config.data.skip_bad, instrument=config.data.instrument,
+        list(data.paths), format=data.format, columns=data.columns or None, skip_bad=data.skip_bad,
+        instrument=data.instrument, delimiter=data.delimiter, adjust=data.adjust, sort=data.sort,
     )
     files = [str(f) for f in stream.files]
     identity = run_identity(config, files)

@@ -20,12 +20,13 @@ COLUMNS = ["file", "line", "field", "value", "rule", "reason"]
 
 
 def counts(report: Report) -> dict[str, Any]:
-    """The summary's figures: rows skipped and filtered, and how many per rule."""
+    """The summary's figures: rows skipped and filtered, how many per rule, and the notes (a file sorted...)."""
     return {
         "rows_skipped": len(report.skipped),
         "skipped_reasons": Report.counts(report.skipped),
         "rows_filtered": len(report.filtered),
         "filtered_reasons": Report.counts(report.filtered),
+        "data_notes": list(report.notes),
     }
 
 

@@ -14,7 +14,7 @@ from engine.config import override
 def add_backtest_command(commands: Any) -> None:
     backtest = commands.add_parser("backtest", help="replay historical files through a strategy (default: bundled sample)")
     add_run_options(backtest)
-    backtest.add_argument("--data", nargs="+", metavar="PATH", help="CSV files, directories or globs; one instrument per file")
+    backtest.add_argument("--data", nargs="+", metavar="PATH", help="CSV or Parquet files, directories or globs; one instrument per file")
     add_file_options(backtest)
     backtest.add_argument("--fill-on-close", action="store_true", default=None, help="fill market orders at the signal bar's close")
     backtest.add_argument("--out", metavar="DIR", help="output directory (default results/<run-id>)")
@@ -33,6 +33,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     with metrics_for(config) as metrics:
         result = run_backtest(config, monitor=metrics.monitor if metrics else None, on_bus=metrics.attach if metrics else None)
     print_summary(result.summary, result.out_dir)
+    for note in result.summary.get("data_notes") or ():
+        print(f"warning: {note}", file=sys.stderr)
     if result.summary.get("status") == "failed":
         print_failure(result.summary, result.out_dir, file=sys.stderr)
         return 1

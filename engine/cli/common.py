@@ -6,9 +6,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from engine.config import Config, load_config, override, set_top
+from engine.config import DELIMITER_NAMES, Config, load_config, override, set_top
 
-FORMATS = ["auto", "ohlcv", "ashare"]
+FORMATS = ["auto", "ohlcv", "ashare", "parquet"]
 
 
 def parse_params(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -37,14 +37,24 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_file_options(parser: argparse.ArgumentParser, what: str = "input") -> None:
-    """How data files are read ([data] keys)."""
-    parser.add_argument("--format", choices=FORMATS, help=f"{what} format (default auto: told from the header)")
+    """How data files are read: format, separator, adjustment, order, bad rows ([data] keys)."""
+    parser.add_argument("--format", choices=FORMATS, help=f"{what} format (default auto: told from the file's start)")
+    parser.add_argument("--delimiter", metavar="CHAR",
+                        help="CSV field separator: ',', ';', '|' or tab (default: told from the header line)")
+    parser.add_argument("--adjust", choices=["none", "close"],
+                        help="close: scale prices to an adjusted close column (Yahoo's 'Adj Close'), as yfinance does")
+    parser.add_argument("--sort", action="store_true", default=None,
+                        help="sort rows by time (stable, with a note) instead of refusing a descending or unsorted file")
     parser.add_argument("--skip-bad", action="store_true", default=None,
-                        help="skip bad rows and report them instead of stopping")
+                        help="skip bad rows (each listed in skipped.csv) instead of stopping")
 
 
 def file_overrides(config: Config, args: argparse.Namespace, paths: Sequence[str] | None = None) -> Config:
-    return override(config, "data", paths=tuple(paths) if paths else None, format=args.format, skip_bad=args.skip_bad)
+    delimiter = args.delimiter
+    if delimiter is not None:
+        delimiter = DELIMITER_NAMES.get(delimiter.lower(), delimiter.replace("\\t", "\t"))
+    return override(config, "data", paths=tuple(paths) if paths else None, format=args.format,
+                    skip_bad=args.skip_bad, delimiter=delimiter, adjust=args.adjust, sort=args.sort)
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

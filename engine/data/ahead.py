@@ -103,10 +103,11 @@ def _hand_over(child: Child, report: Report, inline: Generator) -> Iterator:
     message = child.message_for(index)
     while True:
         kind, _, payload, news = message
-        skipped, filtered, rows_read = news
+        skipped, filtered, rows_read, notes = news
         report.skipped.extend(skipped)
         report.filtered.extend(filtered)
         report.rows_read.update(rows_read)
+        report.notes.extend(notes)
         if kind == "end":
             return
         if kind == "error":

@@ -70,12 +70,14 @@ class News:
         self.report = report
         self.skipped = 0
         self.filtered = 0
+        self.notes = 0
 
-    def __call__(self) -> tuple[list, list, dict[str, int]]:
+    def __call__(self) -> tuple[list, list, dict[str, int], list[str]]:
         report = self.report
         skipped, filtered = report.skipped[self.skipped :], report.filtered[self.filtered :]
-        self.skipped, self.filtered = len(report.skipped), len(report.filtered)
-        return skipped, filtered, dict(report.rows_read)
+        notes = report.notes[self.notes :]
+        self.skipped, self.filtered, self.notes = len(report.skipped), len(report.filtered), len(report.notes)
+        return skipped, filtered, dict(report.rows_read), notes
 
 
 def portable(exc: BaseException) -> BaseException:

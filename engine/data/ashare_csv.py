@@ -25,7 +25,7 @@ import numpy as np
 
 from engine.data.checks import check_increasing, check_values
 from engine.data.columns import BarColumns
-from engine.data.csvchunks import CHUNK_BYTES, Fields, line_blocks, read_header, split_block
+from engine.data.csvchunks import CHUNK_BYTES, Fields, file_delimiter, line_blocks, read_header, split_block
 from engine.data.errors import (
     BAD_FACTOR,
     BAD_FLAG,
@@ -145,16 +145,18 @@ def read_ashare(
     skip_bad: bool = False,
     report: Report | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    delimiter: str = "auto",
 ) -> Iterator[BarColumns]:
     """Yield the whole file as one adjusted chunk (a generator so it composes with the streaming readers)."""
     report = report if report is not None else Report()
     parts: list[tuple[np.ndarray, ...]] = []
+    delimiter = file_delimiter(path, delimiter)
     with open(path, "rb") as f:
-        state = _File(path, read_header(f, path))
+        state = _File(path, read_header(f, path, delimiter))
         line = 2
         rows = 0
         for block in line_blocks(f, chunk_bytes):
-            fields = split_block(block, line, state.header, list(state.index.values()))
+            fields = split_block(block, line, state.header, list(state.index.values()), delimiter)
             line += fields.physical_lines
             if fields.n == 0:
                 continue

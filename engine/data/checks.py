@@ -75,13 +75,15 @@ def check_values(
 
 
 def check_increasing(
-    ts: np.ndarray, previous: int | None, problems: Problems, field: str, considered: np.ndarray | None = None
+    ts: np.ndarray, previous: int | None, problems: Problems, field: str, considered: np.ndarray | None = None,
+    sort_hint: str = "",
 ) -> int | None:
     """Flag rows whose ts is not after every earlier good row's; returns the new running maximum.
 
     Rows already rejected (and rows not ``considered``) are left out of the
     comparison, so with ``skip_bad`` one bad timestamp costs one row, not all
-    the rows after it.
+    the rows after it. ``sort_hint`` ends the reason of a row earlier than the
+    one before it (not of an equal one: sorting does not mend a duplicate).
     """
     keep = ~problems.bad_mask() if problems else None
     if considered is not None:
@@ -104,7 +106,8 @@ def check_increasing(
         problems.add(
             index,
             field,
-            lambda i: f"timestamp {_iso(int(ts[i]))} is not after the previous row's {_iso(earlier[i])}",
+            lambda i: (f"timestamp {_iso(int(ts[i]))} is not after the previous row's {_iso(earlier[i])}"
+                       + (sort_hint if ts[i] < earlier[i] else "")),
             NOT_INCREASING,
         )
     top = int(sub.max())

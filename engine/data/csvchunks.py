@@ -9,6 +9,10 @@ through the ``csv`` module one line at a time so the error can name the exact
 line. Records spanning several lines are not supported (a market-data CSV has
 no reason to contain a line break inside a field).
 
+The separator is a comma unless the caller gives another, or "auto" finds
+it in the header line (:func:`sniff_delimiter`: the one of comma, tab,
+semicolon and pipe that splits it into the most columns).
+
 Line numbers are physical (the header is line 1); blank lines are ignored but
 counted.
 """
@@ -26,23 +30,54 @@ from engine.data.errors import MALFORMED, DataError
 from engine.data.problems import Problems
 
 CHUNK_BYTES = 1 << 20  # ~18k rows of minute bars: big enough to amortise numpy calls, small enough for cache
-_NL, _CR, _COMMA, _QUOTE = 10, 13, 44, 34
+DELIMITERS = (",", "\t", ";", "|")  # what "auto" chooses from, in this order of preference on a tie
+_NL, _CR, _QUOTE = 10, 13, 34
 
 
-def read_header(f: BinaryIO, path: str) -> list[str]:
-    """Column names of the first line (BOM and surrounding spaces removed)."""
+def read_header(f: BinaryIO, path: str, delimiter: str = ",") -> list[str]:
+    """Column names of the first line (BOM and surrounding spaces removed), split at ``delimiter``."""
+    text = header_text(f, path)
+    try:
+        names = next(csv.reader([text], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise DataError(path, 1, None, f"cannot read the header: {exc}") from None
+    return [name.strip() for name in names]
+
+
+def header_text(f: BinaryIO, path: str) -> str:
     raw = f.readline()
     if not raw.strip():
         raise DataError(path, 1, None, "empty file: no header line")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise DataError(path, 1, None, f"header is not UTF-8 text ({exc.reason})") from None
-    try:
-        names = next(csv.reader([text.rstrip("\r\n")], strict=True))
-    except csv.Error as exc:
-        raise DataError(path, 1, None, f"cannot read the header: {exc}") from None
-    return [name.strip() for name in names]
+
+
+def sniff_delimiter(f: BinaryIO, path: str) -> str:
+    """The separator that splits the header line into the most columns: comma, tab, semicolon or pipe.
+
+    A header that none of them splits is read as one column (comma), and the
+    column mapping then says which column is missing.
+    """
+    text = header_text(f, path)
+    best, most = ",", 1
+    for candidate in DELIMITERS:
+        try:
+            count = len(next(csv.reader([text], delimiter=candidate, strict=True)))
+        except csv.Error:
+            continue
+        if count > most:
+            best, most = candidate, count
+    return best
+
+
+def file_delimiter(path: str, delimiter: str) -> str:
+    """``delimiter``, or the one the file's header shows when it is "auto"."""
+    if delimiter != "auto":
+        return delimiter
+    with open(path, "rb") as f:
+        return sniff_delimiter(f, path)
 
 
 def line_blocks(f: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -102,15 +137,15 @@ class Fields:
         ]
 
 
-def split_block(block: bytes, first_line: int, names: list[str], wanted: list[int]) -> Fields:
-    """Fields of a block of whole lines whose first line is ``first_line``."""
-    fields = _split_fast(block, first_line, len(names), wanted)
+def split_block(block: bytes, first_line: int, names: list[str], wanted: list[int], delimiter: str = ",") -> Fields:
+    """Fields of a block of whole lines whose first line is ``first_line``, separated by ``delimiter``."""
+    fields = _split_fast(block, first_line, len(names), wanted, ord(delimiter))
     if fields is None:
-        fields = _split_with_csv(block, first_line, names, wanted)
+        fields = _split_with_csv(block, first_line, names, wanted, delimiter)
     return fields
 
 
-def _split_fast(block: bytes, first_line: int, ncols: int, wanted: list[int]) -> Fields | None:
+def _split_fast(block: bytes, first_line: int, ncols: int, wanted: list[int], separator: int) -> Fields | None:
     buf = Buffer(block)
     data = buf.data
     body = data[PAD : PAD + len(block)]
@@ -125,7 +160,7 @@ def _split_fast(block: bytes, first_line: int, ncols: int, wanted: list[int]) ->
         keep = ~blank
         lines, line_start, line_end = lines[keep], line_start[keep], line_end[keep]
     n = lines.size
-    commas = np.flatnonzero(body == _COMMA) + PAD
+    commas = np.flatnonzero(body == separator) + PAD
     if commas.size != n * (ncols - 1):
         return None
     if n == 0:
@@ -159,7 +194,7 @@ def _split_fast(block: bytes, first_line: int, ncols: int, wanted: list[int]) ->
     return Fields(buf, lines, spans, Problems(n), nl.size)
 
 
-def _split_with_csv(block: bytes, first_line: int, names: list[str], wanted: list[int]) -> Fields:
+def _split_with_csv(block: bytes, first_line: int, names: list[str], wanted: list[int], delimiter: str) -> Fields:
     """The careful path: one ``csv`` parse per line, exact diagnostics for malformed rows."""
     ncols = len(names)
     rows: list[list[str] | None] = []
@@ -174,7 +209,7 @@ def _split_with_csv(block: bytes, first_line: int, names: list[str], wanted: lis
         lines.append(first_line + offset)
         try:
             text = raw.decode("utf-8")
-            values = next(csv.reader([text], strict=True))
+            values = next(csv.reader([text], delimiter=delimiter, strict=True))
         except UnicodeDecodeError as exc:
             shape_errors.append((row_index, None, f"not UTF-8 text ({exc.reason})"))
             rows.append(None)

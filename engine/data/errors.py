@@ -34,6 +34,7 @@ class DataError(ValueError):
 MALFORMED = "malformed row"
 BAD_NUMBER = "unparsable number"
 BAD_TIMESTAMP = "unparsable timestamp"
+MISSING = "missing value"  # a null in a Parquet column
 NOT_INCREASING = "time not increasing"
 BAD_FACTOR = "bad adjustment factor"
 BAD_FLAG = "bad isopen flag"
@@ -65,6 +66,7 @@ class Report:
         self.skipped: list[SkippedRow] = []
         self.filtered: list[SkippedRow] = []
         self.rows_read: dict[str, int] = {}
+        self.notes: list[str] = []  # what the user should know, e.g. a file sorted by time (--sort)
 
     @staticmethod
     def counts(rows: list[SkippedRow], path: str | None = None) -> dict[str, int]:

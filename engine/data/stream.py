@@ -17,10 +17,9 @@ from engine.data.ahead import check_mode, chunks_ahead, runs_ahead
 from engine.data.bar_batch import bars
 from engine.data.columns import BarColumns
 from engine.data.csvchunks import CHUNK_BYTES
-from engine.data.detect import FORMATS
 from engine.data.errors import Report
-from engine.data.parse import ParseSpec, merged, open_sources, read_file
-from engine.data.paths import resolve_paths
+from engine.data.parse import ParseSpec, Reading, merged, open_sources, read_file
+from engine.data.paths import check_file, resolve_paths
 from hub.messages import Bar
 
 BATCH = 4096  # bars per batch from in-memory columns: the replay yields to the loop between batches
@@ -33,14 +32,14 @@ def load_columns(
     columns: dict[str, str] | None = None,
     skip_bad: bool = False,
     instrument: str | None = None,
+    delimiter: str = "auto",
+    adjust: str = "none",
+    sort: bool = False,
 ) -> tuple[BarColumns, Report]:
     """A whole file as one ``BarColumns`` (for caching and sweeps) and the report of what was left out."""
     report = Report()
-    parts = list(
-        read_file(
-            path, format=format, columns=columns, skip_bad=skip_bad, instrument=instrument, report=report
-        )
-    )
+    reading = Reading(format, columns, skip_bad, instrument, delimiter, adjust, sort)
+    parts = list(read_file(check_file(path), reading, report))
     name = parts[0].instrument if parts else (instrument or os.path.splitext(os.path.basename(path))[0])
     return BarColumns.concat(name, parts), report
 
@@ -71,21 +70,11 @@ class BarStream:
     child process ahead of the consumer. Iterate once.
     """
 
-    def __init__(
-        self,
-        files: list[str],
-        *,
-        format: str,  # noqa: A002
-        columns,
-        skip_bad: bool,
-        instrument,
-        chunk_bytes: int,
-        ahead: str = "auto",
-    ) -> None:
+    def __init__(self, files: list[str], reading: Reading, *, chunk_bytes: int, ahead: str = "auto") -> None:
         self._ahead = check_mode(ahead)
         self.files = files
         self.report = Report()
-        self._spec = ParseSpec(tuple(files), format, columns, skip_bad, instrument, chunk_bytes)
+        self._spec = ParseSpec(tuple(files), reading, chunk_bytes)
         self._sources = open_sources(self._spec, self.report)  # checks the headers now
 
     def chunks(self) -> Iterator:
@@ -109,6 +98,9 @@ def open_stream(
     skip_bad: bool = False,
     instrument: str | None = None,
     *,
+    delimiter: str = "auto",
+    adjust: str = "none",
+    sort: bool = False,
     chunk_bytes: int = CHUNK_BYTES,
     ahead: str = "auto",
 ) -> BarStream:
@@ -116,19 +108,10 @@ def open_stream(
 
     ``ahead``: "inline", "process" or "auto" (a child process parses big inputs; see ahead.py).
     """
-    if format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
+    reading = Reading(format, columns, skip_bad, instrument, delimiter, adjust, sort)
     files = resolve_paths(paths)
     if instrument is not None and len(files) > 1:
         raise ValueError(
             f"instrument={instrument!r} names one file's instrument, but {len(files)} files were given"
         )
-    return BarStream(
-        files,
-        format=format,
-        columns=columns,
-        skip_bad=skip_bad,
-        instrument=instrument,
-        chunk_bytes=chunk_bytes,
-        ahead=ahead,
-    )
+    return BarStream(files, reading, chunk_bytes=chunk_bytes, ahead=ahead)

@@ -31,7 +31,7 @@ from engine.data.numbers import parse_integers
 from engine.data.problems import Problems
 
 NS_PER_S = 1_000_000_000
-_UNIT_NAMES = ("s", "ms", "us", "ns")
+_UNIT_NAMES = UNITS = ("s", "ms", "us", "ns")
 _UNIT_BANDS = np.array([10**11, 10**14, 10**17], dtype=np.int64)  # |t| below band[k] -> unit k
 _NS_PER_UNIT = (10**9, 10**6, 10**3, 1)
 _MIN_YEAR, _MAX_YEAR = 1678, 2261
@@ -65,6 +65,16 @@ def _days_in_month(y, m):
 def epoch_unit(value: int) -> str:
     """The unit the magnitude rule gives for an epoch value: 's', 'ms', 'us' or 'ns'."""
     return _UNIT_NAMES[sum(abs(int(value)) >= band for band in _UNIT_BANDS.tolist())]
+
+
+def epoch_units(values: np.ndarray) -> np.ndarray:
+    """The magnitude rule for an int64 array: each value's unit as an index into ('s', 'ms', 'us', 'ns')."""
+    magnitude = np.abs(values.astype(np.float64))  # float: abs(int64 min) would overflow
+    return np.searchsorted(_UNIT_BANDS.astype(np.float64), magnitude, side="right")
+
+
+def ns_per_unit(unit: str) -> int:
+    return _NS_PER_UNIT[_UNIT_NAMES.index(unit)]
 
 
 def parse_iso(text: str) -> int:

@@ -40,6 +40,7 @@ import numpy as np
 from engine.backtest.run_id import file_digest
 from engine.data.columns import ARRAY_FIELDS, BarColumns
 from engine.data.errors import Report, SkippedRow
+from engine.data.paths import check_file
 
 CACHE_VERSION = 3
 DEFAULT_MEMO_BYTES = 1 << 30
@@ -71,6 +72,9 @@ class ParseOptions:
     columns: tuple[tuple[str, str], ...] = ()
     skip_bad: bool = False
     instrument: str | None = None
+    delimiter: str = "auto"
+    adjust: str = "none"
+    sort: bool = False
 
     @classmethod
     def from_data_config(cls, data: Any) -> ParseOptions:
@@ -122,7 +126,8 @@ def parse_with_market_data(path: Path, options: ParseOptions) -> tuple[BarColumn
 
 
 def _report_json(report: Report) -> str:
-    return json.dumps({"skipped": [list(r) for r in report.skipped], "filtered": [list(r) for r in report.filtered]})
+    return json.dumps({"skipped": [list(r) for r in report.skipped], "filtered": [list(r) for r in report.filtered],
+                       "notes": report.notes})
 
 
 def _report_from(text: str) -> Report:
@@ -130,6 +135,7 @@ def _report_from(text: str) -> Report:
     report = Report()
     report.skipped = [SkippedRow(*r) for r in data["skipped"]]
     report.filtered = [SkippedRow(*r) for r in data["filtered"]]
+    report.notes = list(data["notes"])
     return report
 
 
@@ -218,7 +224,7 @@ class ColumnStore:
     def load(self, path: str | Path, options: ParseOptions = ParseOptions()) -> Loaded:
         """Columns for ``path``; raises what the parser raises for a bad file (never cached)."""
         t0 = time.perf_counter()
-        path = Path(path)
+        path = Path(check_file(str(path)))  # a pipe or a device would hang the hash
         digest = self.digest(path)
         key = self.key(digest, options, path.stem)
         with self._lock:
@@ -307,6 +313,7 @@ def _as_from(report: Report, path: str) -> Report:
     relabelled = Report()
     relabelled.skipped = [r._replace(path=path) for r in report.skipped]
     relabelled.filtered = [r._replace(path=path) for r in report.filtered]
+    relabelled.notes = list(report.notes)
     return relabelled
 
 

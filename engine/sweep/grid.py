@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import glob
 import itertools
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-DATA_SUFFIXES = (".csv", ".txt")
+from engine.data.paths import no_data_files, what_is_wrong
+
+DATA_SUFFIXES = (".csv", ".txt", ".parquet")
 
 
 def coerce_value(text: str) -> Any:
@@ -65,21 +68,28 @@ def expand_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 
 
 def expand_data(patterns: Iterable[str]) -> list[Path]:
-    """Files named by paths, directories (their CSV files) or globs, sorted and without duplicates.
+    """Files named by paths, directories (their data files) or globs, sorted and without duplicates.
 
-    A plain path is kept even if missing, so its backtests become rows saying
-    why; a glob matching nothing is an error, as it is most likely a typo.
+    A plain path that does not exist is kept, so its backtests become rows
+    saying why; a glob matching nothing, a directory without data files and
+    a path that is not a regular file (a pipe, a device) are errors now,
+    before anything runs (a pipe would hang the first worker reading it).
     """
     seen: dict[Path, None] = {}
     for pattern in patterns:
         path = Path(pattern)
         if path.is_dir():
-            matches = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES)
-        elif glob.has_magic(pattern):
-            matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+            matches = sorted(p for p in path.iterdir() if p.suffix.lower() in DATA_SUFFIXES and not what_is_wrong(str(p)))
+            if not matches:
+                raise ValueError(f"--data {pattern}: {no_data_files(pattern)}")
+        elif glob.has_magic(pattern) and not path.exists():
+            matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if not what_is_wrong(p))
             if not matches:
                 raise ValueError(f"--data {pattern!r} matches no file")
         else:
+            why = what_is_wrong(pattern)
+            if why is not None and os.path.lexists(pattern):
+                raise ValueError(f"--data {pattern}: {why}")
             matches = [path]
         for match in matches:
             seen.setdefault(match, None)

@@ -44,7 +44,7 @@ def test_every_problem_is_reported_at_once_with_file_table_and_key(tmp_path):
         f'{path}: [broker] allow_short: expected true or false, got "false"',
         f"{path}: [broker] volume_cap: expected a finite number in (0, 1], got 2",
         f"{path}: [broker] commision: unknown key (did you mean commission?)",
-        f'{path}: [data] format: expected one of "ashare", "auto", "ohlcv", got "csv"',
+        f'{path}: [data] format: expected one of "ashare", "auto", "ohlcv", "parquet", got "csv"',
         f"{path}: [data] skip_bad: expected true or false, got 1",
         f"{path}: [sweep] workers: expected an integer >= 0, got -1",
         f"{path}: [sweep] top: expected an integer >= 1, got 2.5",

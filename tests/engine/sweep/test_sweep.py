@@ -81,7 +81,7 @@ def test_failures_are_rows_and_the_batch_completes(tmp_path, data_files):
     assert rows[("AAA_1500_1", 5)]["error"] is None
     assert "fast < slow" in rows[("AAA_1500_1", 50)]["error"]  # the strategy refuses its parameters
     assert "BAD.csv:3" in rows[("BAD", 5)]["error"] and "'close'" in rows[("BAD", 5)]["error"]
-    assert rows[("MISSING", 5)]["error"].startswith("FileNotFoundError")
+    assert rows[("MISSING", 5)]["error"] == f"DataError: {missing}: no such file or directory"
     assert len(result.failed) == 5 and not result.stopped
 
 
