@@ -25,7 +25,8 @@ def add_run_command(commands: Any) -> None:
                         help="historical CSV bars or NDJSON captures played as live ([daemon] replay)")
     run.add_argument("--time-dilation", metavar="X",
                      help="replay speed: X times real time, or 'virtual' for as fast as timers allow ([daemon] time_dilation)")
-    run.add_argument("--format", choices=["auto", "ohlcv", "ashare"], help="CSV format of --replay files ([data] format)")
+    run.add_argument("--format", choices=["auto", "ohlcv", "ashare", "parquet"],
+                     help="format of --replay files ([data] format; the other [data] keys apply too)")
     run.add_argument("--bar-interval", metavar="N[ms|s|m|h|d]", help="trades -> bars interval ([daemon] bar_interval)")
     run.add_argument("--control", metavar="HOST:PORT", help="control server address ([daemon] control)")
     run.add_argument("--control-token", metavar="TOKEN",

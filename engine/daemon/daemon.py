@@ -213,8 +213,10 @@ class Daemon:
                                                  "backoff_history": list(self.feed.backoff.history)[-10:]}  # type: ignore[union-attr]
         else:
             assert isinstance(clock, LoopClock)
+            data = self.config.data
             self.replay = ReplaySource(ingress, clock, replay_events(
-                settings.replay, format=self.config.data.format, skip_bad=self.config.data.skip_bad))
+                settings.replay, format=data.format, skip_bad=data.skip_bad, columns=data.columns or None,
+                delimiter=data.delimiter, adjust=data.adjust, sort=data.sort))
             collector.sources["replay"] = lambda: {"published": self.replay.published,  # type: ignore[union-attr]
                                                    "time_dilation": settings.time_dilation}
         if self.journal is not None:

@@ -54,8 +54,9 @@ def ndjson_events(path: str | Path) -> Iterator[tuple[Any, Any]]:
             yield key, msg
 
 
-def replay_events(paths: Iterable[str], format: str = "auto", skip_bad: bool = False) -> Iterator[tuple[Any, Any]]:
-    """Every event of ``paths`` as (key, message), in time order."""
+def replay_events(paths: Iterable[str], format: str = "auto", skip_bad: bool = False,  # noqa: A002
+                  **reading: Any) -> Iterator[tuple[Any, Any]]:
+    """Every event of ``paths`` as (key, message), in time order; ``reading``: the other ``[data]`` keys."""
     paths = list(paths)
     captures = [p for p in paths if Path(p).suffix.lower() in NDJSON_SUFFIXES]
     bar_files = [p for p in paths if p not in captures]
@@ -63,7 +64,7 @@ def replay_events(paths: Iterable[str], format: str = "auto", skip_bad: bool = F
     if bar_files:
         from engine.data import open_stream
 
-        stream = open_stream(bar_files, format=format, skip_bad=skip_bad)
+        stream = open_stream(bar_files, format=format, skip_bad=skip_bad, **reading)
         streams.append((K.BAR, bar) for bar in stream)
     if len(streams) == 1:
         return streams[0]

@@ -216,3 +216,22 @@ def test_paths_that_are_not_files_are_named_for_what_they_are(tmp_path):
         assert (proc.returncode, proc.stderr) == (2, f"error: {path}: {why}\n")
     sweep = run_cli("sweep", "--data", str(fifo), "--grid", "fast=5", "--out", str(tmp_path / "sweep"), "--quiet")
     assert (sweep.returncode, sweep.stderr) == (2, f"error: --data {fifo}: {expected[str(fifo)]}\n")
+
+
+def test_the_daemon_replay_reads_files_with_the_same_data_keys(tmp_path):
+    from dataclasses import replace
+
+    from engine.backtest.driver import run_backtest
+    from engine.config import Config, DaemonConfig, DataConfig, OutputConfig, StrategyConfig
+    from engine.daemon.run import run_daemon
+
+    rows = [(str(datetime.date(2021, 1, 1) + datetime.timedelta(days=i)), 10 + i % 7, 11 + i % 7, 9 + i % 7,
+             10.5 + i % 7, (10.5 + i % 7) / 2, 100.0) for i in range(60)]
+    path = write_csv(tmp_path / "ABC.csv", ";", rows=rows[::-1], adj=True)
+    config = Config(data=DataConfig(paths=(path,), delimiter=";", adjust="close", sort=True),
+                    strategy=StrategyConfig(name="sma_cross", params={"fast": 3, "slow": 8, "size": 10}),
+                    daemon=DaemonConfig(replay=(path,), time_dilation="virtual"))
+    backtest = run_backtest(replace(config, output=OutputConfig(dir=str(tmp_path / "backtest"), report=False)))
+    result = run_daemon(replace(config, output=OutputConfig(dir=str(tmp_path / "daemon"), report=False)))
+    assert result.exit_code == 0 and backtest.summary["fills"] > 0
+    assert (tmp_path / "daemon" / "fills.csv").read_text() == (tmp_path / "backtest" / "fills.csv").read_text()
