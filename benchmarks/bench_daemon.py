@@ -241,7 +241,7 @@ def slow_strategy_under_flood(ctx: Any, seconds: float) -> dict[str, Any]:
                 end = time.monotonic() + seconds
                 while time.monotonic() < end:
                     await asyncio.sleep(0.25)
-                    feed_ts, strategy_ts = daemon.collector.last_event_ts, daemon.pipeline.host.now
+                    feed_ts, strategy_ts = daemon.collector.last_event_ts, daemon.pipeline.host.context.now
                     if feed_ts and strategy_ts:
                         lags.append((feed_ts - strategy_ts) / 1e9)
                 t0 = time.perf_counter()
