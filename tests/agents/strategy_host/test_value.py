@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from agents.broker import PERCENT, BrokerAgent, BrokerConfig, Commission
+from agents.broker import BrokerAgent, BrokerSettings
 from agents.model_state import ModelStateAgent
 from agents.strategy_host import StrategyHost
 from hub import keys as K
@@ -38,9 +38,9 @@ class Churn(Strategy):
 
 def test_value_is_the_brokers_mark_of_the_same_bar():
     bus = Bus()
-    config = BrokerConfig(cash=10_000.0, commission=Commission(rate=0.001, kind=PERCENT), marks_every=1)
-    agents = [BrokerAgent(bus, lambda: 0, config), ModelStateAgent(bus, lambda: 0),
-              StrategyHost(bus, lambda: 0, Churn, initial_cash=config.cash)]
+    settings = BrokerSettings(cash=10_000.0, commission=0.001)
+    agents = [BrokerAgent(bus, lambda: 0, settings, marks_every=1), ModelStateAgent(bus, lambda: 0),
+              StrategyHost(bus, lambda: 0, Churn, initial_cash=settings.cash)]
     for agent in agents:
         agent.attach()
     for agent in agents:

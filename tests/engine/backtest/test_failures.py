@@ -29,11 +29,11 @@ def test_a_strategy_error_stops_the_run_with_exit_1_one_traceback_and_a_failed_s
     assert proc.returncode == 1
     assert proc.stderr.count("Traceback") == 1
     assert 'example_strategies.py", line' in proc.stderr and "return 1 / 0" in proc.stderr  # the strategy's own line
-    assert ("error: the run failed: strategy.HostPath.on_state on model.state: ZeroDivisionError: division by zero "
+    assert ("error: the run failed: strategy.HostContext.on_state on model.state: ZeroDivisionError: division by zero "
             "(bar 2021-01-01)") in proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["bars"] == 1 and summary["agent_errors"] == 1
-    assert summary["error"] == {"agent": "strategy", "handler": "HostPath.on_state", "key": "model.state",
+    assert summary["error"] == {"agent": "strategy", "handler": "HostContext.on_state", "key": "model.state",
                                 "type": "ZeroDivisionError", "message": "division by zero", "at": "2021-01-01"}
     assert sorted(p.name for p in out.iterdir()) == ["equity.csv", "fills.csv", "orders.csv", "prices.csv", "report.html",
                                                    "skipped.csv", "summary.json", "trades.csv"]
@@ -45,7 +45,7 @@ def test_on_error_continue_is_the_opt_in_with_the_count_in_the_summary(tmp_path)
     config.write_text(f'on_error = "continue"\n[data]\npaths = ["{data}"]\n[strategy]\nname = "{STRATEGIES}:RaisesOnEveryBar"\n')
     proc = run_cli("backtest", "--config", str(config), "--out", str(tmp_path / "toml"))
     assert proc.returncode == 0 and proc.stderr.count("Traceback") == 30
-    assert "--on-error continue: 30 agent error(s); the first: strategy.HostPath.on_state" in proc.stdout
+    assert "--on-error continue: 30 agent error(s); the first: strategy.HostContext.on_state" in proc.stdout
     summary = json.loads((tmp_path / "toml" / "summary.json").read_text())
     assert (summary["status"], summary["bars"], summary["agent_errors"], summary["error"]) == ("ok", 30, 30, None)
     flag = run_cli("backtest", "--data", str(data), "--strategy", f"{STRATEGIES}:RaisesOnEveryBar",

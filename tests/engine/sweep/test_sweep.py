@@ -91,7 +91,7 @@ def test_a_strategy_raising_in_on_bar_fails_its_row_as_backtest_fails_its_run(tm
     ok, failed = run_sweep(config).rows
     assert ok["error"] is None and ok["agent_errors"] == 0 and ok["status"] == "ok"
     assert failed["status"] == "failed" and failed["agent_errors"] == 1 and failed["bars"] == 1
-    assert failed["error"].startswith("strategy.HostPath.on_state on model.state: ZeroDivisionError: strategy blew up")
+    assert failed["error"].startswith("strategy.HostContext.on_state on model.state: ZeroDivisionError: strategy blew up")
     plain = run_backtest(cell_config(config, Cell(1, failed["data"], failed["grid"]), str(tmp_path / "plain")))
     assert plain.summary["status"] == "failed" and error_text(plain.summary) == failed["error"]
     going_on = run_sweep(replace(config, on_error="continue", output=OutputConfig(dir=str(tmp_path / "on")))).rows[1]
