@@ -157,3 +157,27 @@ def test_minute_bars_two_instruments_equal_empyrical_with_derived_annualisation(
     assert close(sum(shares), 1.0)
     assert close(sum(s["instruments"][n]["pnl"] for n in ("AAA", "BBB")), trades["pnl"].sum())
     assert (trades["mae"] <= 0).all() and (trades["mfe"] >= 0).all()
+    for name in ("AAA", "BBB"):  # MAE/MFE and bars held recomputed here with pandas from the data itself
+        bars = pd.read_csv(tmp_path / f"{name}.csv", index_col="timestamp", parse_dates=True)
+        for _, t in trades[trades["instrument"] == name].iterrows():
+            held = bars[(bars.index >= t["entry_time"]) & (bars.index < t["exit_time"])]
+            sign = 1 if t["direction"] == "long" else -1
+            low = min(held["low"].min(), t["entry_price"], t["exit_price"])
+            high = max(held["high"].max(), t["entry_price"], t["exit_price"])
+            worst, best = (low, high) if sign > 0 else (high, low)
+            assert t["bars_held"] == len(held)
+            assert close(t["mae"], min(0.0, sign * (worst / t["entry_price"] - 1)))
+            assert close(t["mfe"], max(0.0, sign * (best / t["entry_price"] - 1)))
+
+
+def test_monthly_and_yearly_returns_equal_empyrical(sample_run):
+    result, s, _ = sample_run
+    _, returns = equity_returns(result.out_dir)
+    monthly = empyrical.aggregate_returns(returns, "monthly")
+    yearly = empyrical.aggregate_returns(returns, "yearly")
+    ours = s["returns_by_period"]
+    assert len(ours["monthly"]) == len(monthly) and len(ours["yearly"]) == len(yearly)
+    for (year, month), value in monthly.items():
+        assert close(ours["monthly"][f"{year}-{month:02d}"], value), (year, month)
+    for year, value in yearly.items():
+        assert close(ours["yearly"][str(year)], value), year
