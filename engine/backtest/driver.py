@@ -27,7 +27,7 @@ from engine.config import SAMPLE_CONFIG, Config, check_config, load_config
 from engine.data import open_stream
 from engine.pipeline import Pipeline, build_pipeline
 from engine.results import strict_json
-from engine.results.prices import PriceTape, write_prices
+from engine.results.prices import PriceTape, write_curve, write_prices
 from engine.results.provenance import engine_version
 from engine.results.recorder import Recorder
 from engine.results.summary import statistics, total_return
@@ -108,7 +108,9 @@ async def run_pipeline(
     initial = config.broker.cash
     final = equity.last if equity.last is not None else initial
     at = format_one(watch.first.ts, equity.unit) if watch.first_in_replay else None
-    write_prices(out_dir / "prices.csv", tape, functools.partial(format_one, unit=equity.unit))
+    stamp = functools.partial(format_one, unit=equity.unit)
+    write_prices(out_dir / "prices.csv", tape, stamp)
+    write_curve(out_dir / "equity_chart.csv", equity.stats.chart_rows(), stamp)
     figures, nulls = statistics(equity.stats, initial, log.book, len(recorder.trades.open), tape)
     return {
         "run_id": run_id,

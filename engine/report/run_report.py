@@ -1,4 +1,4 @@
-"""report.html of one backtest, made from its folder: summary.json, equity.csv, trades.csv, prices.csv."""
+"""report.html of one backtest, made from its folder: summary.json, equity_chart.csv, trades.csv, prices.csv."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from engine.results.table import figure_lines
 
 from .figures import drawdown_figure, equity_figure, monthly_figure, price_figure, yearly_figure
-from .files import read_equity, read_rows, read_summary
+from .files import read_curve, read_rows, read_summary
 from .page import chart, figure_table, page
 
 REPORT = "report.html"
@@ -30,7 +30,7 @@ def build_run_report(run_dir: Path, out: Path | None = None) -> Path:
     """Write ``report.html`` for the run in ``run_dir`` (or to ``out``); returns its path."""
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
-    curve = read_equity(run_dir / "equity.csv")
+    curve = read_curve(run_dir / "equity_chart.csv")
     trades = read_rows(run_dir / "trades.csv")
     prices = price_series(run_dir)
     params = ", ".join(f"{k}={v}" for k, v in (summary.get("params") or {}).items())

@@ -21,7 +21,10 @@ import math
 
 import numpy as np
 
+from .decimate import Decimator
+
 DAY = 86_400_000_000_000
+CHART_POINTS = 2000
 WEEKEND = (5, 6)  # Saturday, Sunday (1970-01-01 was a Thursday: weekday = (day + 3) % 7)
 
 
@@ -35,6 +38,7 @@ class EquityStats:
         self.first: float | None = None
         self.last: float | None = None
         self.peak = -math.inf
+        self.chart = Decimator(CHART_POINTS)  # the curve for the report: last equity and deepest drawdown per bucket
         # drawdowns
         self.max_drawdown = 0.0
         self.max_drawdown_duration = 0  # ns
@@ -87,6 +91,7 @@ class EquityStats:
         with np.errstate(divide="ignore", invalid="ignore"):
             drawdown = np.where(peaks > 0, 1.0 - equity / peaks, 0.0)
         self.max_drawdown = max(self.max_drawdown, float(drawdown.max()))
+        self.chart.add(ts, equity, equity, -drawdown, equity)
         zeros = np.flatnonzero(drawdown == 0.0)
         if not len(zeros):  # the open episode goes on through the whole chunk
             self._depth = max(self._depth, float(drawdown.max()))
@@ -154,6 +159,11 @@ class EquityStats:
             self.month_ends[str(months[i])] = float(equity[i])
 
     # ------------------------------------------------------------ derived
+
+    def chart_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(bucket start ts, last equity, deepest drawdown as a negative fraction) of the down-sampled curve."""
+        ts, _, _, drawdown, last = self.chart.buckets()
+        return ts, last, drawdown
 
     @property
     def variance(self) -> float:

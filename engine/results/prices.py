@@ -151,6 +151,16 @@ class PriceTape:
 
 
 PRICE_COLUMNS = ["instrument", "ts", "open", "high", "low", "close"]
+CURVE_COLUMNS = ["ts", "equity", "drawdown"]
+
+
+def write_curve(path: Path, rows: tuple[np.ndarray, np.ndarray, np.ndarray], stamp: Callable[[int], str]) -> None:
+    """equity_chart.csv: the equity curve down-sampled for the report (each bucket's last equity, deepest drawdown)."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(CURVE_COLUMNS)
+        for ts, equity, drawdown in zip(*(column.tolist() for column in rows), strict=True):
+            writer.writerow([stamp(ts), repr(equity), repr(drawdown)])
 
 
 def write_prices(path: Path, tape: PriceTape, stamp: Callable[[int], str]) -> None:

@@ -53,7 +53,8 @@ def test_bundled_sample_matches_backtrader_to_the_cent(tmp_path):
 def test_rerun_is_byte_identical(tmp_path):
     first, second = sample(tmp_path, "a"), sample(tmp_path, "b")
     assert first.summary["run_id"] == second.summary["run_id"]
-    for name in ("summary.json", "fills.csv", "orders.csv", "equity.csv", "trades.csv", "prices.csv", "report.html"):
+    for name in ("summary.json", "fills.csv", "orders.csv", "equity.csv", "trades.csv", "prices.csv", "equity_chart.csv",
+                 "report.html"):
         assert (first.out_dir / name).read_bytes() == (second.out_dir / name).read_bytes(), name
 
 

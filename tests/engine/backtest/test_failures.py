@@ -35,7 +35,7 @@ def test_a_strategy_error_stops_the_run_with_exit_1_one_traceback_and_a_failed_s
     assert summary["status"] == "failed" and summary["bars"] == 1 and summary["agent_errors"] == 1
     assert summary["error"] == {"agent": "strategy", "handler": "HostContext.on_state", "key": "model.state",
                                 "type": "ZeroDivisionError", "message": "division by zero", "at": "2021-01-01"}
-    assert sorted(p.name for p in out.iterdir()) == ["equity.csv", "fills.csv", "orders.csv", "prices.csv", "report.html",
+    assert sorted(p.name for p in out.iterdir()) == ["equity.csv", "equity_chart.csv", "fills.csv", "orders.csv", "prices.csv", "report.html",
                                                    "skipped.csv", "summary.json", "trades.csv"]
 
 

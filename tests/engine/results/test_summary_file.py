@@ -73,3 +73,15 @@ def test_any_non_finite_number_left_becomes_null_with_a_reason(tmp_path, value):
     written = strict_load((tmp_path / "s.json").read_text())
     assert written["a"]["b"] == [1.0, None] and "not a finite number" in written["null_reasons"]["a.b[1]"]
     assert written["null_reasons"]["c"] == "why"
+
+
+def test_the_down_sampled_curve_keeps_the_deepest_drawdown_and_the_last_equity(tmp_path):
+    import csv
+
+    config = replace(Config(), output=OutputConfig(dir=str(tmp_path / "o"), report=False))
+    result = run_backtest(config)
+    with open(result.out_dir / "equity_chart.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert 0 < len(rows) <= 4001
+    assert min(float(r["drawdown"]) for r in rows) == -result.summary["max_drawdown"]
+    assert float(rows[-1]["equity"]) == result.summary["final_value"]
