@@ -47,12 +47,26 @@ def float_bytes(values: list[float] | tuple[float, ...] | np.ndarray) -> list[by
         return []
     arr = np.asarray(values, dtype=np.float64)
     if not positional(arr):
-        return [repr(x).encode() for x in arr.tolist()]
+        return _mixed_bytes(arr)
     change = _run_starts(arr.view(np.int64))  # equal bits, not equal values: -0.0 and 0.0 print differently
     if change.all():
         return _encode(arr.tolist())[1:-1].split(b",")
     texts = np.array(_encode(arr[change].tolist())[1:-1].split(b","), dtype=object)
     return texts[np.cumsum(change) - 1].tolist()
+
+
+def _mixed_bytes(arr: np.ndarray) -> list[bytes]:
+    """Some values need an exponent (or are not finite): those through ``repr``, the others a column at a time."""
+    magnitude = np.abs(arr)
+    with np.errstate(invalid="ignore"):
+        plain = ((magnitude >= 1e-4) & (magnitude < 1e16)) | (arr == 0.0)
+    texts = [b""] * len(arr)
+    if plain.any():
+        for i, text in zip(np.flatnonzero(plain).tolist(), _encode(arr[plain].tolist())[1:-1].split(b","), strict=True):
+            texts[i] = text
+    for i in np.flatnonzero(~plain).tolist():
+        texts[i] = repr(float(arr[i])).encode()
+    return texts
 
 
 def csv_rows(stamps: list[bytes], *columns: list[float] | np.ndarray) -> bytes:

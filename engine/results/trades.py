@@ -15,7 +15,6 @@ paid on both sides, the return relative to the entry value.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from hub.messages import BUY
 
-from .texts import float_texts
+from .texts import float_texts, line_writer
 from .trade_stats import Columns, TradeBook
 
 TRADE_COLUMNS = [
@@ -151,8 +150,8 @@ class TradeLog:
         self.stamps = stamps  # timestamps -> their text at the run's resolution
         self.book = TradeBook()
         self._handle = open(path, "w", newline="")  # noqa: SIM115 - closed by close()
-        self._writer = csv.writer(self._handle, lineterminator="\n")
-        self._writer.writerow(TRADE_COLUMNS)
+        self._write = line_writer(self._handle)
+        self._write(TRADE_COLUMNS)
 
     def add(self, trades: list[Trade]) -> None:
         """A batch of settled round trips: their rows (a column at a time) and their figures."""
@@ -165,8 +164,9 @@ class TradeLog:
                                                                c.commission)]
         excursions = [float_texts(column.tolist()) for column in (c.mae, c.mfe)]
         sides = ["long" if d > 0 else "short" for d in c.direction.tolist()]
-        self._writer.writerows(zip(c.instrument, sides, texts[0::2], texts[1::2], *numbers, c.bars_held.tolist(),
-                                   *excursions, strict=True))
+        held = [str(n) for n in c.bars_held.tolist()]
+        for row in zip(c.instrument, sides, texts[0::2], texts[1::2], *numbers, held, *excursions, strict=True):
+            self._write(list(row))
 
     def close(self) -> None:
         self._handle.close()
