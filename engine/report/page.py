@@ -51,11 +51,16 @@ def page(title: str, meta: str, sections: Iterable[str]) -> str:
 
 
 def chart(figure: dict[str, Any], div_id: str) -> str:
-    """A figure spec as a div and the script that draws it (plotly.js is on the page once)."""
+    """A figure spec as a div and the script that draws it (plotly.js is on the page once).
+
+    Drawn once the page is laid out: a chart sized while its neighbours do not exist yet would
+    take the whole row and overflow it.
+    """
     spec = json.dumps([figure["data"], figure["layout"], CONFIG], allow_nan=False, separators=(",", ":"))
     spec = spec.replace("</", "<\\/")  # no text in the data can close the script element
     return (f"<div class=\"chart\"><div id=\"{div_id}\" class=\"plot\"></div><script type=\"text/javascript\">"
-            f"Plotly.newPlot(\"{div_id}\", ...{spec});</script></div>\n")
+            f"document.addEventListener(\"DOMContentLoaded\", () => Plotly.newPlot(\"{div_id}\", ...{spec}));"
+            "</script></div>\n")
 
 
 def figure_table(lines: Sequence[Line], table_id: str = "stats") -> str:
