@@ -7,13 +7,12 @@ that instrument's state and publishes, for each requester, one
 :class:`MarketState` with that requester's names and values in its order.
 
 Indicators requested after bars already flowed warm up from the next bar on
-(as if their data began there), for every instrument; meanwhile SMAs/stds
-already running on the same field stay exact but take the fsum path for one
-period (see Source.enable_sums). A requester that asks again replaces its
-list. Instruments are discovered from the bars.
+(as if their data began there), for every instrument; the ones already
+running are not disturbed. A requester that asks again replaces its list.
+Instruments are discovered from the bars.
 
-The per-bar work is compiled (:mod:`agents.model_state.kernel`,
-:mod:`agents.model_state.source`); this class wires it and handles requests.
+The per-bar work is :class:`~agents.model_state.publisher.StatePublisher`'s
+(compiled when a C compiler is there); this class wires it and handles requests.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ from collections.abc import Callable
 from operator import itemgetter
 
 from agents.base import Agent
-from agents.model_state.indicators import check_spec
-from agents.model_state.kernel import StatePublisher
-from agents.model_state.ring import DEFAULT_BLOCK
+from agents.model_state.publisher import StatePublisher
+from agents.model_state.specs import check_spec, longest_window
 from agents.model_state.state import InstrumentState
 from hub import keys as K
 from hub.bus import Bus
@@ -52,16 +50,15 @@ def _picker(indices: tuple[int, ...], total: int) -> Callable[[tuple], tuple] | 
 class ModelStateAgent(Agent):
     name = "model_state"
 
-    def __init__(self, bus: Bus, clock: Callable[[], int], lookback: int = 0, block: int = DEFAULT_BLOCK) -> None:
+    def __init__(self, bus: Bus, clock: Callable[[], int], lookback: int = 0) -> None:
         """``lookback``: minimum history kept per field (default: longest period + 1)."""
         super().__init__(bus, clock)
         self.lookback = lookback
-        self.block = block
         self.specs: list[IndicatorSpec] = []  # unique, in first-request order
         self._index: dict[SpecKey, int] = {}
         self._requests: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {}
         self.states: dict[str, InstrumentState] = {}
-        # The compiled bar handler; the hot path's publish is pre-resolved.
+        # The bar handler; the hot path's publish is pre-resolved.
         self._path = StatePublisher(self.states, self._new_state, bus.publisher(K.MARKET_STATE), MarketState)
 
     def attach(self) -> None:
@@ -70,7 +67,7 @@ class ModelStateAgent(Agent):
 
     @property
     def capacity(self) -> int:
-        return max([self.lookback] + [s.period + 1 for s in self.specs] + [1])
+        return max([self.lookback] + [longest_window(s) for s in self.specs] + [1])
 
     # ------------------------------------------------------------ handlers
 
@@ -93,13 +90,13 @@ class ModelStateAgent(Agent):
         self._path.routes = tuple((req, names, _picker(idx, total)) for req, (names, idx) in self._requests.items())
 
     def on_bar(self, bar: Bar) -> None:
-        """The hot path (compiled, :class:`StatePublisher`): update the instrument, publish per requester."""
+        """The hot path (:class:`StatePublisher`): update the instrument, publish per requester."""
         self._path.on_bar(bar)
 
     # ------------------------------------------------------------ internals
 
     def _new_state(self, instrument: str) -> InstrumentState:
-        state = self.states[instrument] = InstrumentState(self.capacity, self.block)
+        state = self.states[instrument] = InstrumentState(self.capacity)
         for spec in self.specs:
             state.add(spec)
         return state

@@ -1,15 +1,16 @@
-"""Incremental indicators, O(1) a bar, numerically equal to backtrader 1.9.78.123's.
+"""Incremental indicators, O(1) a bar, equal to backtrader 1.9.78.123's bit for bit.
 
-Each indicator reads the :class:`Source` objects of one instrument (already
-pushed with the current bar) and returns its value from ``update()``: NaN
-until it has as many bars as backtrader needs for its first value. An
-indicator built after bars already flowed behaves as if its data began with
-the next bar (``ready`` counts from its creation).
+Every indicator, built-ins included, is an :class:`Indicator`: built on its
+inputs (:class:`Series` of bar fields or of other indicators' outputs, or
+other indicators), its ``update()`` runs once per bar after its inputs'
+and returns its value, NaN until it has had ``warmup`` bars. An indicator
+built after bars already flowed behaves as if its data began with the next
+bar: it counts its own bars.
 
 =====  ==============================  ==================================================
-kind   backtrader                      first value after
+kind   backtrader                      first value after (``warmup``)
 =====  ==============================  ==================================================
-sma    SMA: fsum(window)/period        period bars (bit-exact, see exact_sum)
+sma    SMA: fsum(window)/period        period bars (exact running sums, see exact_sum)
 ema    EMA: ExponentialSmoothing       period bars; seed = SMA, then prev*(1-a) + x*a, a=2/(p+1)
 std    StdDev (safepow=True)           period bars; abs(SMA(x**2) - SMA(x)**2) ** 0.5
 rsi    RSI_Safe (= RSI, no 0-divide)   period+1 bars; Wilder smoothing (a=1/p) of up/down moves
@@ -19,170 +20,191 @@ atr    ATR                             period+1 bars; Wilder smoothing of the tr
 RSI: backtrader's default RSI raises ZeroDivisionError when the smoothed down
 moves are exactly 0; we return what its ``safediv`` variant does (100 when only
 up moves, 50 when flat), and otherwise the same value as RSI.
+
+Powers are libm's ``pow``, as Python's ``**`` (and so backtrader) computes
+them: ``x ** TWO`` with ``TWO`` a variable, because a C compiler turns
+``pow(x, 2.0)`` into ``x * x``, which differs from ``pow`` about once in a
+thousand values.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Protocol
 
-from agents.model_state.source import Source
-from hub.messages import IndicatorSpec
+from agents.model_state.exact_sum import ExactSum, fits, limit_for
+from agents.model_state.series import Series
 
 NAN = math.nan
 INF = math.inf
-FIELDS = ("open", "high", "low", "close", "volume")
+TWO = 2.0
+HALF = 0.5
 
 
-class Indicator(Protocol):
-    period: int
+def square(x: float) -> float:
+    """``x ** 2`` as libm's ``pow`` computes it (Python's ``**``, backtrader's ``pow(data, 2)``); inf on overflow.
 
-    def update(self) -> float: ...
+    Where the square overflows, Python's ``**`` raises OverflowError and C's
+    ``pow`` returns inf: both modes return inf, as the compiled code would.
+    """
+    if x * x == INF:
+        return INF
+    return x**TWO
+
+
+class Indicator:
+    """What every indicator implements: ``update()`` once a bar, after its inputs; ``warmup`` bars before a value.
+
+    ``value`` is the latest value (the instrument's state stores what
+    ``update()`` returns); ``output`` is the :class:`Series` of its values when
+    another indicator reads their history, else None.
+    """
+
+    def __init__(self, warmup) -> None:
+        self.warmup = warmup  # (int) bars from its first one to its first value
+        self.value = NAN
+        self.output = None
+
+    def update(self) -> float:
+        """This bar's value, NaN while warming up."""
+        raise NotImplementedError
 
 
 class Smoother:
     """backtrader's ExponentialSmoothing: seed = fsum(first period values)/period, then prev*(1-alpha) + x*alpha."""
 
-    __slots__ = ("period", "alpha", "alpha1", "value", "_seed")
-
-    def __init__(self, period: int, alpha: float) -> None:
+    def __init__(self, period, alpha: float) -> None:
         self.period = period
         self.alpha = alpha
         self.alpha1 = 1.0 - alpha
         self.value = NAN
-        self._seed: list[float] | None = []
+        self.seed = []  # the first values, until there are ``period`` of them; then None
 
     def push(self, x: float) -> float:
-        seed = self._seed
-        if seed is None:
-            self.value = v = self.value * self.alpha1 + x * self.alpha
-            return v
-        seed.append(x)
-        if len(seed) == self.period:
-            self.value = math.fsum(seed) / self.period
-            self._seed = None
+        if self.seed is None:
+            self.value = self.value * self.alpha1 + x * self.alpha
+        else:
+            self.seed.append(x)
+            if len(self.seed) == self.period:
+                self.value = math.fsum(self.seed) / self.period
+                self.seed = None
         return self.value
 
 
-class Sma:
-    __slots__ = ("src", "period", "ready")
+class Sma(Indicator):
+    """Mean of the last ``period`` values: the exact window sum, correctly rounded, / period.
 
-    def __init__(self, sources: Callable[[str], Source], period: int, source: str = "close") -> None:
-        self.src = src = sources(source)
-        src.enable_sums()
+    The window's values are in an :class:`ExactSum` while they all
+    :func:`fit <agents.model_state.exact_sum.fits>`; a window holding one that
+    does not (NaN, an infinity, a magnitude near the float limit) is summed by
+    ``math.fsum`` itself, which is the definition the exact sum reproduces.
+    """
+
+    def __init__(self, src: Series, period) -> None:
+        Indicator.__init__(self, period)
+        self.src = src
         self.period = period
-        self.ready = src.count + period  # first value once the source has counted this many
+        self.limit = limit_for(period)
+        self.sum = ExactSum()
+        self.run = 0  # how many of the newest values are in the sum (at most period)
+        self.seen = 0  # values since this SMA began
 
     def update(self) -> float:
-        src = self.src
-        if src.run < self.period and src.count < self.ready:  # run >= period: exact path, warmed up
+        x = self.src.latest
+        self.seen += 1
+        if fits(x, self.limit):
+            if self.run == self.period:  # the value leaving the window has been in the sum since it came
+                self.sum.slide(x, self.src.ago(self.period))
+            else:
+                self.sum.add(x)
+                self.run += 1
+        else:
+            self.sum.clear()
+            self.run = 0
+        if self.run == self.period:
+            return self.sum.rounded() / self.period
+        if self.seen < self.period:
             return NAN
-        return src.mean(self.period)
+        return math.fsum(self.src.last(self.period)) / self.period
 
 
-class Ema:
-    __slots__ = ("src", "period", "_sm")
-
-    def __init__(self, sources: Callable[[str], Source], period: int, source: str = "close") -> None:
-        self.src = sources(source)
-        self.period = period
-        self._sm = Smoother(period, 2.0 / (1.0 + period))
+class Ema(Indicator):
+    def __init__(self, src: Series, period) -> None:
+        Indicator.__init__(self, period)
+        self.src = src
+        self.smoother = Smoother(period, 2.0 / (1.0 + period))
 
     def update(self) -> float:
-        return self._sm.push(self.src.last)
+        return self.smoother.push(self.src.latest)
 
 
-class Std:
-    __slots__ = ("src", "sq", "period", "ready")
+class Square(Indicator):
+    """``x ** 2`` of each value (backtrader's ``pow(data, 2)``), the input of a std's second SMA."""
 
-    def __init__(self, sources: Callable[[str], Source], period: int, source: str = "close") -> None:
-        self.src = src = sources(source)
-        src.enable_sums()
-        self.sq = src.enable_squares()
-        self.sq.enable_sums()
-        self.period = period
-        self.ready = src.count + period
+    def __init__(self, src: Series) -> None:
+        Indicator.__init__(self, 1)
+        self.src = src
 
     def update(self) -> float:
-        if self.src.count < self.ready:
-            return NAN
-        p = self.period
-        return abs(self.sq.mean(p) - self.src.mean(p) ** 2) ** 0.5
+        return square(self.src.latest)
 
 
-class Rsi:
-    __slots__ = ("src", "period", "_prev", "_up", "_down")
+class Std(Indicator):
+    """backtrader's StdDev: ``abs(SMA(x**2) - SMA(x)**2) ** 0.5``, on the two SMAs of one period."""
 
-    def __init__(self, sources: Callable[[str], Source], period: int, source: str = "close") -> None:
-        self.src = sources(source)
-        self.period = period
-        self._prev: float | None = None
-        self._up = Smoother(period, 1.0 / period)
-        self._down = Smoother(period, 1.0 / period)
+    def __init__(self, mean: Sma, mean_of_squares: Sma) -> None:
+        Indicator.__init__(self, mean_of_squares.warmup)
+        self.mean = mean
+        self.mean_of_squares = mean_of_squares
 
     def update(self) -> float:
-        x = self.src.last
-        prev = self._prev
-        self._prev = x
-        if prev is None:
+        return abs(self.mean_of_squares.value - square(self.mean.value)) ** HALF
+
+
+class Rsi(Indicator):
+    def __init__(self, src: Series, period) -> None:
+        Indicator.__init__(self, period + 1)
+        self.src = src
+        self.started = False
+        self.prev = NAN
+        self.up = Smoother(period, 1.0 / period)
+        self.down = Smoother(period, 1.0 / period)
+
+    def update(self) -> float:
+        x = self.src.latest
+        prev = self.prev
+        self.prev = x
+        if not self.started:
+            self.started = True
             return NAN
         d = x - prev
         up = 0.0 if d < 0.0 else d  # backtrader: max([x - prev, 0.0])
         d = prev - x
         down = 0.0 if d < 0.0 else d
-        maup = self._up.push(up)
-        madown = self._down.push(down)
+        maup = self.up.push(up)
+        madown = self.down.push(down)
         if madown == 0.0:  # backtrader's safediv: 0/0 -> rs 1 (RSI 50), x/0 -> rs inf (RSI 100)
             return 100.0 - 100.0 / (1.0 + (1.0 if maup == 0.0 else INF))
         return 100.0 - 100.0 / (1.0 + maup / madown)
 
 
-class Atr:
-    __slots__ = ("high", "low", "close", "period", "_prev", "_sm")
-
-    def __init__(self, sources: Callable[[str], Source], period: int, source: str = "hlc") -> None:
-        self.high = sources("high")
-        self.low = sources("low")
-        self.close = sources("close")
-        self.period = period
-        self._prev: float | None = None
-        self._sm = Smoother(period, 1.0 / period)
+class Atr(Indicator):
+    def __init__(self, high: Series, low: Series, close: Series, period) -> None:
+        Indicator.__init__(self, period + 1)
+        self.high = high
+        self.low = low
+        self.close = close
+        self.started = False
+        self.prev_close = NAN
+        self.smoother = Smoother(period, 1.0 / period)
 
     def update(self) -> float:
-        pc = self._prev
-        self._prev = self.close.last
-        if pc is None:
+        pc = self.prev_close
+        self.prev_close = self.close.latest
+        if not self.started:
+            self.started = True
             return NAN
-        h = self.high.last
-        lo = self.low.last
+        h = self.high.latest
+        lo = self.low.latest
         th = pc if pc > h else h  # backtrader: max([high, close(-1)])
         tl = pc if pc < lo else lo  # backtrader: min([low, close(-1)])
-        return self._sm.push(th - tl)
-
-
-KINDS: dict[str, type] = {"sma": Sma, "ema": Ema, "std": Std, "rsi": Rsi, "atr": Atr}
-
-
-def check_spec(spec: IndicatorSpec) -> None:
-    """Raise ValueError naming what is wrong: unknown kind, bad source for the kind, bad period."""
-    if spec.kind not in KINDS:
-        raise ValueError(f"unknown indicator kind {spec.kind!r} in {spec.name!r} (known: {', '.join(KINDS)})")
-    allowed = ("hlc",) if spec.kind == "atr" else FIELDS
-    if spec.source not in allowed:
-        raise ValueError(
-            f"bad source {spec.source!r} for {spec.kind} indicator {spec.name!r} (allowed: {', '.join(allowed)})"
-        )
-    if not isinstance(spec.period, int) or spec.period < 1:
-        raise ValueError(f"bad period {spec.period!r} for {spec.kind} indicator {spec.name!r}")
-
-
-def build(spec: IndicatorSpec, sources: Callable[[str], Source]) -> Indicator:
-    """The indicator a spec names, on the given instrument's sources (``sources(field)``)."""
-    check_spec(spec)
-    return KINDS[spec.kind](sources, spec.period, spec.source)
-
-
-def sources_of(spec: IndicatorSpec) -> tuple[str, ...]:
-    """The bar fields a spec reads."""
-    return ("high", "low", "close") if spec.kind == "atr" else (spec.source,)
+        return self.smoother.push(th - tl)

@@ -116,8 +116,8 @@ def bars_of(rows: list[Row], instrument: str = "X") -> list[Bar]:
             for i, (o, h, lo, c, v) in enumerate(rows)]
 
 
-def run_ours(rows: list[Row], specs: list[IndicatorSpec], block: int = 256) -> dict[str, list[float]]:
-    state = InstrumentState(max(s.period for s in specs) + 1, block)
+def run_ours(rows: list[Row], specs: list[IndicatorSpec], capacity: int = 0) -> dict[str, list[float]]:
+    state = InstrumentState(capacity or max(s.period for s in specs) + 1)
     for s in specs:
         state.add(s)
     out: list[tuple[float, ...]] = [state.update(b) for b in bars_of(rows)]

@@ -110,4 +110,4 @@ def test_lookback_sets_a_minimum_history():
     request(bus, "a", spec("sma", 2, name="m"))
     for ts in range(60):
         bus.publish(K.BAR, _bar("X", ts, float(ts)))
-    assert list(agent.states["X"].sources["close"].history.values()) == [float(x) for x in range(10, 60)]
+    assert list(agent.states["X"].sources["close"].values()) == [float(x) for x in range(10, 60)]
