@@ -111,3 +111,13 @@ def test_lookback_sets_a_minimum_history():
     for ts in range(60):
         bus.publish(K.BAR, _bar("X", ts, float(ts)))
     assert list(agent.states["X"].sources["close"].values()) == [float(x) for x in range(10, 60)]
+
+
+def test_a_window_fsum_refuses_is_an_agent_error_and_the_next_bars_go_on():
+    """+inf and -inf in one window: math.fsum raises ValueError, as backtrader's SMA would; the agent keeps going."""
+    bus, agent, got, errors = rig()
+    request(bus, "a", spec("sma", 2, name="m"))
+    for ts, px in enumerate([1.0, math.inf, -math.inf, 2.0, 3.0]):
+        bus.publish(K.BAR, _bar("X", ts, px))
+    assert [e.error_type for e in errors] == ["ValueError"] and "-inf + inf" in errors[0].error
+    assert [m.ts for m in got] == [0, 1, 3, 4] and [m.values[0] for m in got][1:] == [math.inf, -math.inf, 2.5]
