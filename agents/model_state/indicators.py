@@ -56,7 +56,8 @@ class Indicator:
 
     ``value`` is the latest value (the instrument's state stores what
     ``update()`` returns); ``output`` is the :class:`Series` of its values when
-    another indicator reads their history, else None.
+    another indicator reads their history, else None. A subclass written in
+    plain Python is called like the built-ins (compiled or not).
     """
 
     def __init__(self, warmup) -> None:
