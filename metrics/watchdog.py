@@ -2,12 +2,9 @@
 
 aiodebug's slow-callback patch cannot see inside uvloop, and timing every
 handler call costs too much on the backtest's hot path. Every route marks
-the subscription it is calling, and the call's number, in its bus's
-``running`` cell (a few stores in compiled code). This thread polls those
-numbers without the GIL (:mod:`metrics.stall_poll`) until one call has run
-``threshold``; only then does it take the GIL, ask which handler call is
-innermost (``hub.bus.running_handler``) and follow it with the GIL, poll by
-poll, until it ends.
+the subscription it is calling in its bus's ``running`` cell (a few
+stores), so this thread polls the loop's buses and asks which handler call
+is innermost (``hub.bus.running_handler``).
 A call is identified by its subscription and that subscription's call count,
 so a handler seen running at two polls ``threshold`` apart is one slow call,
 not many fast ones.
@@ -28,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hub.bus import Bus, SubscriptionStats, running_handler
-from metrics.stall_poll import StallPoll
 
 OnSlow = Callable[[SubscriptionStats, float], None]
 
@@ -59,14 +55,12 @@ class StallWatchdog:
         self._on_slow = on_slow
         self._on_hang = on_hang
         self._buses: tuple[Bus, ...] = ()  # replaced, never mutated: read without a lock
-        self._stall = StallPoll()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-stall-watchdog", daemon=True)
 
     def watch(self, bus: Bus) -> None:
         """Watch the handler calls of ``bus`` (all the buses watched run on one loop's thread)."""
         if bus not in self._buses:
-            self._stall.watch(bus.running)
             self._buses = (*self._buses, bus)
 
     def start(self) -> None:
@@ -75,7 +69,6 @@ class StallWatchdog:
     def stop(self) -> None:
         """Stop polling; a slow call that ended since the last poll is still reported."""
         self._stop.set()
-        self._stall.stop()
         if self._thread.is_alive():
             self._thread.join()
 
@@ -83,15 +76,6 @@ class StallWatchdog:
         call: _Call | None = None
         stopping = False
         while not stopping:
-            if call is None:  # nothing slow: wait for a call to run ``threshold``, GIL released
-                found = self._stall.wait(self._poll, self._threshold)
-                if found is None:
-                    return  # stopped
-                since, number = found
-                stats = running_handler(*self._buses)
-                if stats is not None and self._stall.latest() == number:  # still that call, not the next one
-                    call = _Call(stats, stats.handled, since, time.perf_counter())
-                continue
             stopping = self._stop.wait(self._poll)
             call = self._follow(call, running_handler(*self._buses), time.perf_counter())
 

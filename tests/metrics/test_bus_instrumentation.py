@@ -101,7 +101,7 @@ def test_first_subscriber_runs_before_earlier_ones_including_wildcards():
     order = []
     bus.subscribe("everything", K.ALL, lambda m: order.append("wildcard"))
     bus.subscribe("agent", K.BAR, lambda m: order.append("agent"))
-    bus.publish(K.BAR, bar())  # fills aiopubsub's per-key cache: first must invalidate it
+    bus.publish(K.BAR, bar())  # resolves the route: first must drop it
     bus.subscribe("stamp", K.BAR, lambda m: order.append("stamp"), first=True)
     bus.subscribe("late", K.BAR, lambda m: order.append("late"))
     order.clear()
