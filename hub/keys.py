@@ -3,7 +3,7 @@
 Namespaces: ``md`` market data, ``model`` derived state, ``cmd`` commands to
 an agent, ``evt`` events an agent reports, ``sys`` the engine itself. Keys name
 a message type only; instrument and order ids live in the payload, because
-aiopubsub caches every distinct key it ever sees.
+the bus keeps a publisher for every distinct key ever published.
 """
 
 from aiopubsub import Key
