@@ -1,34 +1,31 @@
 """The simulated broker agent: backtrader's default broker, driven by hub messages.
 
-On each bar of instrument X, in backtrader's order (see shared/notes/parity.md):
+Where each rule lives (all Python, read top-down):
 
-0. cancels requested since X's previous bar take effect (``OrderCanceled``);
-1. orders submitted before this bar are checked (``check_submit``): priced at
-   ``created_price`` with commission, chained through one running cash figure
-   and one cloned position like ``BackBroker.check_submitted``: accepted
-   (``OrderAccepted``) or rejected with a reason (``OrderRejected``);
-2. active orders try to fill on this bar (see :mod:`agents.broker.matching`),
-   cash is checked again at the fill price (``Fill`` / ``OrderRejected``);
-3. the books are marked at the close: one mark (ts, cash, equity) per
-   timestamp goes into a buffer published as ``EquityMarks`` in blocks of
-   ``marks_every``; if a fill changed the books on this bar, one
-   ``AccountState`` follows, listing the open positions (first-trade order).
-   ``AccountState`` and ``OrderAccepted`` are built only when something
-   subscribes to them (``Bus.reaches``): nothing does in a backtest.
+* :mod:`agents.broker.order_flow`: the life of an order and the steps of
+  each bar (cancels, submit-time checks, fills, the mark);
+* :mod:`agents.broker.orders`: an open order and why one is invalid;
+* :mod:`agents.broker.fill_prices`, :mod:`agents.broker.slippage`: the price
+  an order fills at on a bar;
+* :mod:`agents.broker.account`, :mod:`agents.broker.commission`: cash checks,
+  commission, positions, P&L and the mark-to-market formula;
+* :mod:`agents.broker.marks`: marks published in blocks;
+* :mod:`agents.broker.settings`: the ``[broker]`` settings.
 
-Marks travel in blocks because a per-bar account message (a struct, a
-publish, a delivery to every consumer) was a third of a backtest's cost,
-for figures nobody needs bar by bar: the strategy host values its own
-mirror of the books with the same formula (:mod:`hub.marking`). Pending marks
-are published before any order or account event and at the end of data, so a
-consumer always holds every mark older than the event it handles.
-
-An order is only considered on a bar strictly later than its ``ts`` (the
-signal bar's timestamp), so an order decided on an instrument's bar never
-fills on that same bar, and an order decided on the last bar never fills.
+This module only wires them to the bus and answers questions about the books.
 
 Decisions, documented:
 
+* Marks travel in :class:`EquityMarks` blocks (``marks_every`` per block),
+  published before any order or account event and at the end of data, so a
+  consumer always holds every mark older than the event it handles.
+* The mark-to-market formula lives here alone: a strategy's ``value`` asks
+  (``AccountQuery``) and the broker answers at once (``AccountValue``), with
+  cash and equity marked at the last prices it has seen.
+* ``AccountState`` (after a bar with a fill) lists every instrument ever
+  traded, flat ones too, in first-trade order. It and ``OrderAccepted`` are
+  built only when something subscribes to them (``Bus.reaches``): nothing
+  does in a backtest.
 * A cancel takes effect at the start of the instrument's next bar (before any
   fill there), also for an order not yet accepted. A cancel for an id that is
   unknown or already finished publishes nothing (the order's own final event
@@ -42,23 +39,18 @@ Decisions, documented:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from agents.base import Agent
 from agents.broker.account import Account, Position
-from agents.broker.bar_path import BarPath, InstrumentOrders
 from agents.broker.commission import Commission
-from agents.broker.orders import OpenOrder
+from agents.broker.marks import Marks
+from agents.broker.order_flow import OrderFlow
+from agents.broker.orders import Order
 from agents.broker.settings import BrokerSettings
-from agents.broker.slippage import Slippage
 from hub import keys as K
 from hub.bus import Bus
-from hub.messages import (
-    Bar,
-    CancelOrder,
-    EndOfData,
-    SubmitOrder,
-)
+from hub.messages import AccountQuery, AccountValue, PositionState, SubmitOrder
 
 
 class BrokerAgent(Agent):
@@ -74,31 +66,59 @@ class BrokerAgent(Agent):
             raise ValueError(f"marks_every must be an integer >= 1, got {marks_every!r}")
         self.settings = settings = settings or BrokerSettings()
         self.account = Account(settings.cash, Commission.from_settings(settings))
-        self._books: dict[str, InstrumentOrders] = {}
-        self._open: dict[str, OpenOrder] = {}
-        self.ignored_cancels = 0
-        # The compiled bar handler: one bar's order work when the instrument has any, then the mark.
-        self._bars = BarPath(self._books, self.account, self._open, settings, Slippage.from_settings(settings),
-                             bus.publish, bus.reaches, K.EQUITY_MARKS, K.ACCOUNT, marks_every)
-        self.flush_marks = self._bars.flush_marks
+        self.marks = Marks(bus.publish, K.EQUITY_MARKS, marks_every)
+        self.flow = OrderFlow(self.account, settings, self.marks, bus.publish, bus.reaches)
 
     # ------------------------------------------------------------ wiring
 
     def attach(self) -> None:
         sub = self.bus.subscribe
-        sub(self.name, K.BAR, self._bars.on_bar)
-        sub(self.name, K.SUBMIT_ORDER, self._bars.on_submit)
-        sub(self.name, K.CANCEL_ORDER, self.on_cancel)
-        sub(self.name, K.END_OF_DATA, self.on_end)
+        flow = self.flow
+        sub(self.name, K.BAR, flow.on_bar)
+        sub(self.name, K.SUBMIT_ORDER, flow.on_submit)
+        sub(self.name, K.CANCEL_ORDER, flow.on_cancel)
+        sub(self.name, K.ACCOUNT_QUERY, self.on_account_query)
+        sub(self.name, K.END_OF_DATA, flow.on_end)
 
     def stop(self) -> None:
-        self.flush_marks()
+        self.marks.flush()
 
-    # ------------------------------------------------------------ reads (tests, metrics)
+    def on_account_query(self, msg: AccountQuery) -> None:
+        """What the account is worth now: cash and equity marked at the last prices seen (no mark is published)."""
+        account = self.account
+        self.bus.publish(K.ACCOUNT_VALUE, AccountValue(msg.ts, msg.requester, account.cash, account.equity()))
+
+    # ------------------------------------------------------------ a restart
+
+    def restore(self, cash: float, positions: Iterable[PositionState],
+                open_orders: Iterable[tuple[SubmitOrder, float]]) -> None:
+        """Start from recovered books: cash, positions, and open orders with what remained of each.
+
+        The orders wait for their instrument's next bar like new ones (they are
+        not published: the journal already holds them).
+        """
+        self.account.cash = float(cash)
+        self.account.set_positions([Position.from_state(p) for p in positions])
+        for instrument, book in self.flow.books.items():
+            book.position = self.account.positions.get(instrument)
+        for order, remaining in open_orders:
+            self.flow.on_submit(order)
+            live = self.flow.open.get(order.order_id)
+            if live is not None:
+                live.remaining = float(remaining)
+
+    # ------------------------------------------------------------ reads (tests, metrics, snapshots)
 
     @property
     def cash(self) -> float:
         return self.account.cash
+
+    @property
+    def ignored_cancels(self) -> int:
+        return self.flow.ignored_cancels
+
+    def flush_marks(self) -> None:
+        self.marks.flush()
 
     def equity(self) -> float:
         return self.account.equity()
@@ -106,35 +126,13 @@ class BrokerAgent(Agent):
     def position(self, instrument: str) -> Position | None:
         return self.account.positions.get(instrument)
 
+    def position_states(self) -> tuple[PositionState, ...]:
+        """Every instrument ever traded, flat ones too, in first-trade order."""
+        return self.account.position_states()
+
     def open_order_count(self) -> int:
-        return len(self._open)
+        return len(self.flow.open)
 
-    def open_orders(self) -> list[OpenOrder]:
+    def open_orders(self) -> list[Order]:
         """Orders not yet filled, rejected or canceled, in submission order (snapshots, restarts)."""
-        return list(self._open.values())
-
-    # ------------------------------------------------------------ handlers
-
-    def on_submit(self, msg: SubmitOrder) -> None:
-        """The order waits for its instrument's next bar (compiled: ``BarPath.on_submit``)."""
-        self._bars.on_submit(msg)
-
-    def on_cancel(self, msg: CancelOrder) -> None:
-        order = self._open.get(msg.order_id)
-        if order is None:
-            self.ignored_cancels += 1
-            return
-        self._books[order.instrument].cancels.append(msg.order_id)
-
-    def on_end(self, msg: EndOfData) -> None:
-        self.flush_marks()
-        for instrument, book in self._books.items():
-            if book.seen:
-                continue
-            orders, book.submitted = book.submitted, []
-            for order in orders:
-                self._bars.reject(msg.ts, order, f"unknown instrument: no bar for {instrument!r} before end of data")
-
-    def on_bar(self, bar: Bar) -> None:
-        """The hot path (compiled, :mod:`agents.broker.bar_path`): order work on ``bar.instrument``, then the mark."""
-        self._bars.on_bar(bar)
+        return list(self.flow.open.values())

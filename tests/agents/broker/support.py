@@ -22,7 +22,6 @@ from typing import Any
 
 from agents.broker import BrokerAgent, BrokerSettings
 from hub import keys as K
-from hub import marking
 from hub.bus import Bus
 from hub.messages import (
     BUY,
@@ -31,7 +30,9 @@ from hub.messages import (
     SELL,
     STOP,
     STOP_LIMIT,
+    AccountQuery,
     AccountState,
+    AccountValue,
     Bar,
     CancelOrder,
     EquityMarks,
@@ -207,15 +208,20 @@ class Outcome:
 
 def run_ours(bars: Sequence[Bar], decide: Decide, settings: BrokerSettings) -> Outcome:
     rig = Rig(settings)
+    answers: list[AccountValue] = []
+    rig.bus.subscribe("strategy", K.ACCOUNT_VALUE, answers.append)
     seq_of: dict[str, int] = {}
     oid_of: dict[int, str] = {}
     seq = 0
     for i, b in enumerate(bars):
         rig.bar(b)
         rec = rig.rec
-        # What the strategy host does: value its mirror of the books (from fills) at the close it saw.
-        mirrored = marking.equity(rec.cash, [(rec.size, rec.avg_price, b.close)] if rec.size else [])
-        assert mirrored == rec.value or (math.isnan(mirrored) and math.isnan(rec.value)), (i, mirrored, rec.value)
+        # What a strategy's ``value`` does: ask the broker, which answers with its own mark of this bar.
+        rig.bus.publish(K.ACCOUNT_QUERY, AccountQuery(b.ts, "strategy"))
+        answer = answers.pop()
+        assert not answers and (answer.ts, answer.requester) == (b.ts, "strategy")
+        ts, cash, equity = rec.marks[-1]
+        assert ts == b.ts and same(answer.cash, cash) and same(answer.equity, equity), (i, answer, rec.marks[-1])
         view = View(i, rec.cash, rec.value, rec.size, rec.avg_price, sorted(seq_of[o] for o in rec.open))
         for act in decide(b, view):
             if isinstance(act, Cancel):
@@ -228,6 +234,11 @@ def run_ours(bars: Sequence[Bar], decide: Decide, settings: BrokerSettings) -> O
     out = Outcome(rejections=len(rec.rejections), canceled=len(rec.canceled), value=rec.value, cash=rec.cash)
     out.fills = [(ts_day(f.ts), f.side, f.size, f.price, f.commission) for f in rec.fills]
     return out
+
+
+def same(a: float, b: float) -> bool:
+    """Equal floats, NaN equal to NaN."""
+    return a == b or (math.isnan(a) and math.isnan(b))
 
 
 # ---------------------------------------------------------------- backtrader's twin

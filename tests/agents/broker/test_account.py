@@ -8,7 +8,7 @@ import pytest
 from agents.broker import BrokerAgent, BrokerSettings
 from hub import keys as K
 from hub.bus import Bus
-from hub.messages import BUY, LIMIT, MARKET, SELL, STOP, EndOfData
+from hub.messages import BUY, LIMIT, MARKET, SELL, STOP, AccountQuery, AccountValue, EndOfData, PositionState
 from tests.agents.broker.support import Rig, bar
 
 
@@ -49,7 +49,8 @@ def test_commission_charged_on_sells_too_and_realized_pnl_is_gross() -> None:
     buy, sell = rig.rec.fills
     assert sell.commission == pytest.approx(100 * 0.001 * 11)
     assert sell.cash == pytest.approx(10_000 - 1000 - 1.0 + 1100 - 1.1)
-    assert rig.rec.accounts[-1].positions == ()  # only open positions are listed
+    (flat,) = rig.rec.accounts[-1].positions  # every instrument ever traded is listed, flat ones too
+    assert (flat.size, flat.avg_price, flat.last_price, flat.realized_pnl) == (0, 0.0, 11, pytest.approx(100.0))
     pos = rig.broker.position("X")
     assert (pos.size, pos.price, pos.realized) == (0, 0.0, pytest.approx(100.0))
 
@@ -165,7 +166,7 @@ def test_short_then_cover_realizes_pnl() -> None:
     cover = rig.rec.fills[1]
     assert (cover.position, cover.cash) == (0, 10_050.0)
     acct = rig.rec.accounts[-1]
-    assert acct.positions == () and acct.equity == 10_050.0
+    assert [(p.size, p.realized_pnl) for p in acct.positions] == [(0, 50.0)] and acct.equity == 10_050.0
     assert rig.broker.position("X").realized == 50.0
 
 
@@ -339,11 +340,7 @@ def test_marks_are_published_in_blocks_before_any_order_event_and_at_the_end() -
 
 def test_one_mark_per_timestamp_the_last_instrument_wins() -> None:
     rig = Rig(BrokerSettings(cash=1000.0), marks_every=10)
-    account = rig.broker.account
-    from agents.broker.account import Position
-
-    account.positions = {"A": Position("A", 1, 5.0, 5.0), "B": Position("B", 1, 7.0, 7.0)}
-    account.refresh_holding()
+    rig.broker.restore(1000.0, [PositionState("A", 1, 5.0, 5.0, 0.0), PositionState("B", 1, 7.0, 7.0, 0.0)], [])
     rig.bar(bar(0, 6, 6, 6, 6, instrument="A"))
     rig.bar(bar(0, 8, 8, 8, 8, instrument="B"))
     rig.bar(bar(1, 9, 9, 9, 9, instrument="A"))
@@ -364,7 +361,7 @@ def test_two_instruments_marked_at_their_own_last_close() -> None:
     assert last.equity == 10_000 - 110 - 210 + 10 * 11 + 10 * 22
 
 
-def test_positions_listed_while_open_with_realized_pnl_of_partial_reductions() -> None:
+def test_every_instrument_ever_traded_is_listed_with_realized_pnl_of_partial_reductions() -> None:
     rig = Rig(BrokerSettings(cash=10_000.0))
     rig.bar(bar(0, 10, 10.2, 9.8, 10, instrument="A"))
     rig.submit(BUY, 10, instrument="A")
@@ -379,7 +376,8 @@ def test_positions_listed_while_open_with_realized_pnl_of_partial_reductions() -
     assert [(p.instrument, p.size, p.last_price, p.realized_pnl) for p in a] == [("A", 6, 12, 4.0), ("B", 10, 22, 0.0)]
     rig.bar(bar(2, 23, 23.2, 22.8, 23, instrument="B"))
     last = rig.rec.accounts[-1]
-    assert [p.instrument for p in last.positions] == ["A"]
+    assert [(p.instrument, p.size, p.last_price, p.realized_pnl) for p in last.positions] == [
+        ("A", 6, 12, 4.0), ("B", 0, 23, 20.0)]
     assert last.equity == rig.broker.cash + 6 * 12
     rig.submit(BUY, 1, instrument="B")
     rig.bar(bar(3, 24, 24.2, 23.8, 24, instrument="B"))
@@ -387,14 +385,10 @@ def test_positions_listed_while_open_with_realized_pnl_of_partial_reductions() -
     assert [(p.instrument, p.size, p.avg_price, p.last_price) for p in last.positions] == [("A", 6, 11, 12), ("B", 1, 24, 24)]
 
 
-def test_positions_set_from_outside_are_marked_and_listed() -> None:
-    """engine/restore.py writes account positions directly, then calls refresh_holding()."""
-    from agents.broker.account import Position
-
+def test_restored_positions_are_marked_and_listed() -> None:
+    """A restart (engine/daemon/restore.py) hands the broker its recovered books."""
     rig = Rig(BrokerSettings(cash=1000.0))
-    account = rig.broker.account
-    account.positions = {"A": Position("A", 10, 5.0, 6.0), "B": Position("B", -2, 20.0, 19.0)}
-    account.refresh_holding()
+    rig.broker.restore(1000.0, [PositionState("A", 10, 5.0, 6.0, 1.5), PositionState("B", -2, 20.0, 19.0, 0.0)], [])
     rig.bar(bar(0, 7, 7.2, 6.8, 7, instrument="A"))
     assert rig.rec.value == 1000.0 + 10 * 7 - 2 * 19.0
     assert rig.rec.accounts == []  # no fill, no account event
@@ -403,3 +397,25 @@ def test_positions_set_from_outside_are_marked_and_listed() -> None:
     last = rig.rec.accounts[-1]
     assert [(p.instrument, p.size, p.last_price) for p in last.positions] == [("A", 11, 8), ("B", -2, 19.0)]
     assert last.equity == rig.rec.value == 1000.0 - 8 + 11 * 8 - 2 * 19.0
+
+
+def test_account_query_is_answered_at_once_with_the_last_prices_seen() -> None:
+    rig = Rig(BrokerSettings(cash=10_000.0), marks_every=100)
+    answers: list[AccountValue] = []
+    rig.bus.subscribe("host", K.ACCOUNT_VALUE, answers.append)
+    rig.bar(bar(0, 10, 10.2, 9.8, 10, instrument="A"))
+    rig.submit(BUY, 10, instrument="A")
+    rig.bar(bar(0, 20, 20.2, 19.8, 20, instrument="B"))
+    rig.submit(SELL, 5, instrument="B")
+    rig.bar(bar(1, 11, 11.2, 10.8, 11.5, instrument="A"))
+    rig.bus.publish(K.ACCOUNT_QUERY, AccountQuery(7, "host"))  # between A's and B's bar of one timestamp
+    rig.bar(bar(1, 21, 21.2, 20.8, 19, instrument="B"))
+    rig.bus.publish(K.ACCOUNT_QUERY, AccountQuery(8, "host"))
+    cash = 10_000.0 - 10 * 11
+    assert [(a.ts, a.requester, a.cash, a.equity) for a in answers] == [
+        (7, "host", cash, cash + 10 * 11.5),  # B not traded yet
+        (8, "host", cash + 5 * 21, cash + 5 * 21 + 10 * 11.5 - 5 * 19),
+    ]
+    assert answers[-1].equity == rig.broker.equity()
+    rig.broker.flush_marks()
+    assert rig.rec.marks[-1][1:] == (answers[-1].cash, answers[-1].equity)  # the broker's own mark of that bar

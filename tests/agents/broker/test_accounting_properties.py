@@ -33,7 +33,7 @@ def close_enough(a: float, b: Fraction, scale: float = 1.0) -> bool:
 @given(fills, rate, price)
 def test_cash_equity_and_pnl_are_exact_up_to_rounding(sequence, commission_rate, last):
     account = Account(BIG_CASH, Commission(rate=commission_rate))
-    pos = account.position("X", last=0.0)
+    pos = account.position("X")
     exact_cash = Fraction(BIG_CASH)
     exact_fees = Fraction(0)
     exact_position = Fraction(0)
@@ -44,7 +44,6 @@ def test_cash_equity_and_pnl_are_exact_up_to_rounding(sequence, commission_rate,
         exact_cash -= Fraction(execution.commission)
         exact_fees += Fraction(execution.commission)
         exact_position += Fraction(signed)
-        account.refresh_holding()
         assert close_enough(account.cash, exact_cash, BIG_CASH)
         assert Fraction(pos.size) == exact_position
     pos.last = last
@@ -60,7 +59,7 @@ def test_cash_equity_and_pnl_are_exact_up_to_rounding(sequence, commission_rate,
 def test_average_price_of_a_one_way_position_is_its_vwap(legs, short):
     pos = Position("X")
     for quantity, fill_price in legs:
-        pos.update(-quantity if short else quantity, fill_price)
+        pos.apply(-quantity if short else quantity, fill_price)
     volume = sum(Fraction(q) for q, _ in legs)
     vwap = sum(Fraction(q) * Fraction(p) for q, p in legs) / volume
     assert close_enough(pos.price, vwap, float(vwap))
@@ -71,7 +70,7 @@ def test_average_price_of_a_one_way_position_is_its_vwap(legs, short):
 @given(st.integers(1, 500).map(float), price, price, rate)
 def test_a_round_trip_realizes_exactly_the_price_difference_less_nothing_else(quantity, buy, sell, commission_rate):
     account = Account(BIG_CASH, Commission(rate=commission_rate))
-    pos = account.position("X", last=buy)
+    pos = account.position("X")
     first = account.execute(pos, quantity, buy)
     second = account.execute(pos, -quantity, sell)
     assert pos.size == 0 and pos.price == 0.0
@@ -79,5 +78,4 @@ def test_a_round_trip_realizes_exactly_the_price_difference_less_nothing_else(qu
     fees = Fraction(first.commission) + Fraction(second.commission)
     expected_cash = Fraction(BIG_CASH) + Fraction(quantity) * (Fraction(sell) - Fraction(buy)) - fees
     assert close_enough(account.cash, expected_cash, BIG_CASH)
-    account.refresh_holding()
     assert account.equity() == account.cash

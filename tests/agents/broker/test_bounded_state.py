@@ -33,7 +33,7 @@ def test_finished_orders_are_forgotten() -> None:
     broker = rig.broker
     assert len(rig.rec.fills) > 45_000
     assert broker.open_order_count() == 1  # the order decided on the last bar
-    book = broker._books["X"]
+    book = broker.flow.books["X"]
     assert len(book.submitted) == 1 and not book.active and not book.cancels
     assert list(broker.account.positions) == ["X"]
 

@@ -1,7 +1,7 @@
-"""Fill prices for each order type given one bar: pure functions.
+"""At what price an order fills on one bar, if it fills at all: backtrader's ``BackBroker._try_exec_*``.
 
-A line-by-line port of backtrader's ``BackBroker._try_exec_*`` so fills match
-its default broker exactly, gaps and quirks included:
+A line-by-line port, so fills match its default broker exactly, gaps and
+quirks included:
 
 * market: the bar's open (or the signal bar's close with ``fill_on_close``),
   slipped and capped at the bar's high (buy) / low (sell);
@@ -16,13 +16,28 @@ its default broker exactly, gaps and quirks included:
 backtrader quirk kept on purpose: a sell limit that gaps (open >= limit) caps
 its slippage at the limit price, not at the bar's low.
 
-Each function returns ``(price, triggered)``; ``price`` None means no fill on
-this bar.
+Every function returns the fill price, or None: no fill on this bar.
 """
 
 from __future__ import annotations
 
+from agents.broker.orders import Order
 from agents.broker.slippage import Slippage
+from hub.messages import LIMIT, MARKET, STOP, Bar
+
+
+def fill_price(order: Order, bar: Bar, slip: Slippage, fill_on_close: bool) -> float | None:
+    """The price ``order`` fills at on ``bar`` (None: not on this bar); updates a stop-limit's trigger."""
+    kind = order.order_type
+    if kind == MARKET:
+        return market(order.is_buy, order.signal_price if fill_on_close else bar.open, bar.high, bar.low, slip)
+    if kind == LIMIT:
+        return limit(order.is_buy, order.limit_price, bar.open, bar.high, bar.low, slip)
+    if kind == STOP:
+        return stop(order.is_buy, order.stop_price, bar.open, bar.high, bar.low, slip)
+    price, order.triggered = stop_limit(order.is_buy, order.triggered, order.stop_price, order.limit_price,
+                                        bar.open, bar.high, bar.low, bar.close, slip)
+    return price
 
 
 def market(is_buy: bool, price: float, high: float, low: float, slip: Slippage) -> float | None:
