@@ -58,7 +58,7 @@ from engine.runtime.clocks import LiveClock, LoopClock
 from engine.runtime.ticker import within_real_seconds
 from hub import keys as K
 from hub.bus import Bus, Monitor
-from hub.messages import Bar, EndOfData, PositionState, SubmitOrder
+from hub.messages import Bar, EndOfData, SubmitOrder
 
 STATUS_FILE = "status.json"
 EXIT_STOP_DEADLINE = 1  # the graceful stop did not finish in time
@@ -382,8 +382,7 @@ class Daemon:
         """The broker's books; orders cancelled at this stop are not open any more."""
         broker = self.pipeline.broker
         cancelled = set(self.cancelled_at_stop)
-        positions = tuple(PositionState(p.instrument, p.size, p.price, p.last, p.realized)
-                          for p in broker.account.positions.values())
+        positions = broker.position_states()
         open_orders = tuple(
             OpenOrderState(order=SubmitOrder(ts=o.ts, order_id=o.order_id, strategy=o.strategy, instrument=o.instrument,
                                              side=o.side, size=o.size, order_type=o.order_type,

@@ -1,10 +1,10 @@
 """Rebuilds cash, positions and open orders from a journal after a restart (or a kill -9).
 
 Positions are replayed fill by fill through the broker's own
-:class:`~agents.broker.account.Position` arithmetic, so the average price
-matches what the broker had even when the crash came between a fill and its
-account state; a journaled account state or snapshot, when present, is taken
-as it is.
+:meth:`~agents.broker.account.Position.apply` (size, average price and
+realized P&L: one definition), so they match what the broker had even when
+the crash came between a fill and its account state; a journaled account
+state or snapshot, when present, is taken as it is.
 
 A journal that cannot be read is refused (:class:`JournalUnreadable`): a
 daemon that starts afresh on a damaged journal hands back cash it spent.
@@ -64,7 +64,7 @@ class Recovered:
         return self.records == 0
 
     def position_states(self) -> tuple[PositionState, ...]:
-        return tuple(PositionState(p.instrument, p.size, p.price, p.last, p.realized) for p in self.positions.values())
+        return tuple(p.state() for p in self.positions.values())
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -188,13 +188,9 @@ def _fill(state: Recovered, rec: Fill) -> None:
     state.cash = rec.cash
     pos = state.positions.get(rec.instrument)
     if pos is None:
-        pos = state.positions[rec.instrument] = Position(rec.instrument, last=rec.price)
-    signed = rec.size if rec.side == BUY else -rec.size
-    avg_before = pos.price
-    _, closed = pos.split(signed)
-    pos.update(signed, rec.price)
-    if closed:
-        pos.realized += -closed * (rec.price - avg_before)
+        pos = state.positions[rec.instrument] = Position(rec.instrument)
+    pos.apply(rec.size if rec.side == BUY else -rec.size, rec.price)
+    pos.last = rec.price
     if pos.size != rec.position:
         state.mismatches += 1
         pos.size = rec.position
@@ -217,9 +213,7 @@ def _account(state: Recovered, rec: AccountState) -> None:
 
 
 def _set_position(state: Recovered, p: PositionState) -> None:
-    pos = Position(p.instrument, p.size, p.avg_price, p.last_price)
-    pos.realized = p.realized_pnl
-    state.positions[p.instrument] = pos
+    state.positions[p.instrument] = Position.from_state(p)
 
 
 _APPLY: dict[type, Any] = {

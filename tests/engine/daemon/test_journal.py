@@ -145,7 +145,7 @@ def test_recovery_rebuilds_cash_positions_and_open_orders_like_the_broker(tmp_pa
     pos = broker.position("ABC")
     got = state.positions["ABC"]
     assert (got.size, got.price, got.realized) == (pos.size, pos.price, pos.realized)
-    assert set(state.open_orders) == set(broker._open)
+    assert set(state.open_orders) == {o.order_id for o in broker.open_orders()}
     assert state.open_orders["s-4"].remaining == 3.0
     assert state.order_seq == {"s": 6}
     assert state.fills == 5 and state.mismatches == 0 and state.torn_tail is None and not state.corrupt
