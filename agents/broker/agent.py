@@ -88,6 +88,10 @@ class BrokerAgent(Agent):
         account = self.account
         self.bus.publish(K.ACCOUNT_VALUE, AccountValue(msg.ts, msg.requester, account.cash, account.equity()))
 
+    def halt(self, reason: str) -> None:
+        """Stop working orders for good, from the next order on (the daemon's journal failed)."""
+        self.flow.halt(reason)
+
     # ------------------------------------------------------------ a restart
 
     def restore(self, cash: float, positions: Iterable[PositionState],

@@ -29,6 +29,7 @@ cdef class OrderFlow:
     cdef public dict open
     cdef public Py_ssize_t ignored_cancels
     cdef public bint changed
+    cdef public object halted
 
     @cython.locals(order=Order)
     cpdef on_submit(self, msg)

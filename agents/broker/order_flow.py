@@ -86,6 +86,7 @@ class OrderFlow:
         self.open: dict[str, Order] = {}  # order id -> the order, while it is open
         self.ignored_cancels = 0  # cancels for an unknown or finished order: its own final event said so
         self.changed = False  # a fill changed the books on this bar
+        self.halted: str | None = None  # why the broker stopped working orders for good (see ``halt``)
 
     # ------------------------------------------------------------ orders arrive
 
@@ -107,6 +108,12 @@ class OrderFlow:
             return
         self.books[order.instrument].cancels.append(msg.order_id)
 
+    def halt(self, reason: str) -> None:
+        """Work no order any more, from the next order on (also mid-bar): nothing is accepted, filled or
+        canceled; bars are still marked. The daemon halts when its journal cannot record what happens."""
+        if self.halted is None:
+            self.halted = reason
+
     def on_end(self, msg: EndOfData) -> None:
         """Orders for an instrument that never had a bar are rejected now."""
         self.marks.flush()
@@ -124,7 +131,7 @@ class OrderFlow:
         book = self.books.get(instrument)
         if book is None:
             book = self.books[instrument] = InstrumentOrders(True, self.account.positions.get(instrument))
-        elif book.submitted or book.active or book.cancels:
+        elif (book.submitted or book.active or book.cancels) and self.halted is None:
             book.seen = True
             if book.cancels:
                 self._cancels(book, ts)
@@ -156,6 +163,9 @@ class OrderFlow:
         cash = account.cash
         clone = None
         for order in ready:
+            if self.halted is not None:  # halted while this bar's orders were worked: the rest waits
+                book.submitted.append(order)
+                continue
             if order.invalid is not None:
                 self._reject(ts, order, order.invalid)
                 continue
@@ -181,6 +191,9 @@ class OrderFlow:
         keep: list[Order] = []
         book.active = keep
         for order in orders:
+            if self.halted is not None:  # halted while this bar's orders were worked: the rest waits
+                keep.append(order)
+                continue
             price = fill_price(order, bar, self.slippage, self.fill_on_close)
             if price is None:
                 keep.append(order)

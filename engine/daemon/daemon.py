@@ -172,6 +172,7 @@ class Daemon:
             bus, clock, self.config, marks_every=1,
             broker_bus=GatedBus(bus, {K.SUBMIT_ORDER: gate.orders_to}),
             host_bus=GatedBus(bus, {K.MARKET_STATE: lambda handler: gate.data_to(STRATEGY_NAME, handler)}))
+        gate.on_halt.append(self.pipeline.broker.halt)  # a journal failure mid-bar: the broker fills nothing more
         self.error_policy = StrategyErrorPolicy(bus, clock, gate, STRATEGY_NAME, settings.strategy_max_errors,
                                                 self.pipeline.broker.open_orders)
         self.error_policy.attach()

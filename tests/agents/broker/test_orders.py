@@ -242,3 +242,21 @@ def test_fill_events_carry_position_and_cash_after() -> None:
     assert [(f.position, f.cash) for f in rig.rec.fills] == [(30, 700.0), (50, 500.0)]
     assert rig.rec.kinds() == ["OrderAccepted", "OrderAccepted", "Fill", "Fill"]
     assert isinstance(rig.rec.events[-1], AccountState) and not isinstance(rig.rec.events[-2], AccountState)
+
+
+# ---------------------------------------------------------------- halt
+
+
+def test_a_halt_mid_bar_stops_the_order_work_at_once_and_bars_are_still_marked() -> None:
+    """The daemon halts when its journal fails to record an event: nothing may happen after it."""
+    rig = Rig(BrokerSettings(cash=10_000.0))
+    rig.bus.subscribe("journal", K.ORDER_ACCEPTED, lambda m: rig.broker.halt(f"journal failed on {m.order_id}"))
+    rig.bar(bar(0, 10, 11, 9, 10.5))
+    first = rig.submit(BUY, 10)
+    rig.submit(BUY, 20)
+    rig.bar(bar(1, 10.2, 10.8, 10.0, 10.6))
+    assert [e.order_id for e in rig.rec.events] == [first]  # accepted (the halt), then nothing
+    rig.cancel(first)
+    rig.bar(bar(2, 10.2, 10.8, 10.0, 10.6))
+    assert rig.rec.kinds() == ["OrderAccepted"] and rig.broker.open_order_count() == 2
+    assert [m[0] for m in rig.rec.marks] == [bar(i, 1, 1, 1, 1).ts for i in range(3)]
