@@ -9,7 +9,7 @@ STATSD := tools/statsd/node_modules/statsd/stats.js
 # The optional compiled core: each module that has a .pxd beside its .py (setup.py), rebuilt in place when either
 # changes. Without a C compiler (CC=false) the build warns and the same .py sources run.
 CYTHON_SOURCES := setup.py $(shell find agents hub metrics engine -name '*.pxd' | sed 's/\.pxd$$/.py/' | xargs ls 2>/dev/null) \
-                  $(shell find agents hub metrics engine -name '*.pyx' -o -name '*.pxd')
+                  $(shell find agents hub metrics engine -name '*.pxd')
 # The tests run once more on the Python sources (ENGINE_PURE_PYTHON=1): results must not depend on compilation.
 PURE_TESTS := tests/agents tests/hub tests/engine/backtest tests/strategies
 BUILT  := $(VENV)/.built

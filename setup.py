@@ -21,16 +21,14 @@ HERE = Path(__file__).resolve().parent
 
 
 def compiled_modules() -> list[tuple[str, str]]:
-    """(dotted name, source path) of every module that has a .pxd beside its .py (or, not yet ported, a .pyx)."""
+    """(dotted name, source path) of every module that has a .pxd beside its .py."""
     found = []
     for package in PACKAGES:
         for pxd in sorted((HERE / package).rglob("*.pxd")):
-            for suffix in (".py", ".pyx"):
-                source = pxd.with_suffix(suffix)
-                if source.exists():
-                    relative = source.relative_to(HERE)
-                    found.append((".".join(relative.with_suffix("").parts), str(relative)))
-                    break
+            source = pxd.with_suffix(".py")
+            if source.exists():
+                relative = source.relative_to(HERE)
+                found.append((".".join(relative.with_suffix("").parts), str(relative)))
     return found
 
 
