@@ -43,7 +43,8 @@ class StrategyHost(Agent):
     ) -> None:
         super().__init__(bus, clock)
         self.name = name
-        self.context = HostContext(name, initial_cash, bus.publisher(K.SUBMIT_ORDER), bus.publisher(K.CANCEL_ORDER))
+        self.context = HostContext(name, initial_cash, bus.publisher(K.SUBMIT_ORDER), bus.publisher(K.CANCEL_ORDER),
+                                   bus.publisher(K.ACCOUNT_QUERY))
         self.strategy = strategy_cls(self.context, name, params)
         self._specs = tuple(msgspec.structs.replace(spec, name=n) for n, spec in self.strategy.indicators().items())
         self.context.serve(self.strategy, indicator_type(strategy_cls.__name__, [spec.name for spec in self._specs]))
@@ -77,6 +78,7 @@ class StrategyHost(Agent):
         sub(self.name, K.ORDER_REJECTED, context.on_reject)
         sub(self.name, K.ORDER_CANCELED, context.on_cancel)
         sub(self.name, K.END_OF_DATA, context.on_end)
+        sub(self.name, K.ACCOUNT_VALUE, context.on_account_value)
 
     def start(self) -> None:
         self.bus.publish(K.INDICATOR_REQUEST, IndicatorRequest(ts=self.clock(), requester=self.name, specs=self._specs))

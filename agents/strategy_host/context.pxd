@@ -12,8 +12,10 @@ cdef class HostContext:
     cdef public dict open
     cdef public long long seq
     cdef public list outbox
+    cdef public object answer
     cdef object _submit
     cdef object _cancel
+    cdef object _query
     cdef object _strategy
     cdef object _on_bar
     cdef object _ind

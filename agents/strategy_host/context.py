@@ -13,7 +13,9 @@ Two rules shape it. Orders wait in ``outbox`` until the hook that made them
 returns, even if it raised: the broker never answers while the strategy is
 still deciding. And the account is the broker's: cash and positions are
 mirrored from fills, each of which carries cash, position and average price
-after it.
+after it, and ``value()`` asks the broker (AccountQuery), which answers
+inside that publish (AccountValue) with its own mark to market, so the
+formula is written once, in the broker.
 
 Compiled when a C compiler is there (``context.pxd`` gives the types); the
 same source runs as Python with identical results.
@@ -24,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hub import marking
 from hub.messages import (
     BUY,
     LIMIT,
@@ -32,6 +33,8 @@ from hub.messages import (
     SELL,
     STOP,
     STOP_LIMIT,
+    AccountQuery,
+    AccountValue,
     CancelOrder,
     EndOfData,
     Fill,
@@ -48,14 +51,15 @@ FLAT = Position(size=0.0, avg_price=0.0)
 class HostContext:
     """One strategy's context and handlers; :meth:`serve` gives it the strategy once the strategy exists.
 
-    ``submit``/``cancel`` are the publishers of SubmitOrder and CancelOrder.
-    ``positions`` is the account's, from the fills, in first-trade order;
-    flat ones stay (that order). ``open`` maps this strategy's open order
+    ``submit``/``cancel``/``query`` are the publishers of SubmitOrder,
+    CancelOrder and AccountQuery. ``positions`` is the account's, from the
+    fills, flat ones included. ``open`` maps this strategy's open order
     ids to their instruments; ``seq`` is the number of the last order id
     issued (``<name>-<seq>``).
     """
 
-    def __init__(self, name: str, cash: float, submit: Callable[[Any], None], cancel: Callable[[Any], None]) -> None:
+    def __init__(self, name: str, cash: float, submit: Callable[[Any], None], cancel: Callable[[Any], None],
+                 query: Callable[[Any], None]) -> None:
         self.name = name
         self.now = 0  # int nanoseconds of the event being handled
         self.instrument = ""  # the current bar's
@@ -66,8 +70,10 @@ class HostContext:
         self.open = {}
         self.seq = 0
         self.outbox = []  # (publish, message) made by the running hook
+        self.answer = None  # the broker's AccountValue, while value() waits for it
         self._submit = submit
         self._cancel = cancel
+        self._query = query
         self._strategy = None
         self._on_bar = None
         self._ind = None
@@ -121,6 +127,10 @@ class HostContext:
         self.now = end.ts
         self.call(self._strategy.on_stop)
 
+    def on_account_value(self, answer: AccountValue) -> None:
+        if answer.requester == self.name:
+            self.answer = answer
+
     def call(self, hook: Callable[..., None], *args: Any) -> None:
         """Run a strategy hook, then publish the orders it made, even if it raised."""
         try:
@@ -156,7 +166,7 @@ class HostContext:
         self.open[order_id] = instrument
         self.outbox.append((self._submit, SubmitOrder(
             self.now, order_id, self.name, instrument, side, float(size),
-            order_type, limit, stop, self.last_close(instrument, 0.0),
+            order_type, limit, stop, self.last_close(instrument),
         )))
         return order_id
 
@@ -175,13 +185,18 @@ class HostContext:
         return self.balance
 
     def value(self) -> float:
-        return marking.equity(self.balance, [
-            (p.size, p.avg_price, self.last_close(i, p.avg_price)) for i, p in self.positions.items() if p.size
-        ])
+        """The account's worth now, as the broker marks it: asked on the bus, answered inside the publish."""
+        self.answer = None
+        self._query(AccountQuery(self.now, self.name))
+        answer, self.answer = self.answer, None
+        if answer is None:
+            raise RuntimeError(f"{self.name}: no broker answered AccountQuery on the bus, so value is unknown "
+                               "(a broker must be attached to the same bus, synchronously)")
+        return answer.equity
 
-    def last_close(self, instrument: str, default: float) -> float:
+    def last_close(self, instrument: str) -> float:
         """The latest close of ``instrument``: the price its orders are signalled at (submit-time cash check)."""
         bar = self.bars.get(instrument)
         if bar is not None:
             return bar.close
-        return self.restored_closes.get(instrument, default)
+        return self.restored_closes.get(instrument, 0.0)
