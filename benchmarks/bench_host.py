@@ -9,7 +9,7 @@ publishes N and then 2N states; the difference divided by N, less the same
 for the bare loop, is one step's cost (start-up, imports and set-up cancel
 out). The strategies read their two indicators (``sma_cross``'s shape) and
 do nothing else, or do nothing at all, so the figure is the host's and the
-bus's. Without valgrind, or with ``--wall``, it prints nanoseconds instead.
+bus's; ``value`` adds one ``self.value`` a bar, answered by a broker. Without valgrind, or with ``--wall``, it prints nanoseconds instead.
 
 ``python -m benchmarks.bench_host [--bars N] [--wall] [--rounds R]``
 """
@@ -46,11 +46,19 @@ class Reads(Idle):
         bar.close > ind.fast - ind.slow  # noqa: B015 - the reads are the point
 
 
-CASES = {"idle": Idle, "reads": Reads}
+class Values(Idle):
+    """Asks for ``value`` every bar: a question to the broker and its answer, both through the bus."""
+
+    def on_bar(self, bar, ind):
+        self.value  # noqa: B018 - the question is the point
+
+
+CASES = {"idle": Idle, "reads": Reads, "value": Values}
 
 
 def child(case: str, bars: int) -> float:
     """Publish ``bars`` MarketStates to a host running ``case``; returns the loop's seconds."""
+    from agents.broker import BrokerAgent
     from agents.strategy_host import StrategyHost
     from engine.runtime.logs import configure_logging
     from hub import keys as K
@@ -64,6 +72,7 @@ def child(case: str, bars: int) -> float:
         for _ in range(bars):
             pass
         return time.perf_counter() - t0
+    BrokerAgent(bus, lambda: 0).attach()  # only ever asked for the account's value here
     host = StrategyHost(bus, lambda: 0, CASES[case], name="strategy", initial_cash=100_000.0)
     host.attach()
     host.start()
