@@ -157,7 +157,8 @@ class AccountState(Message, frozen=True, gc=False, tag=True):
     """The broker's books after a bar on which they changed (a fill), marked at that bar's close.
 
     Not published on bars that only move prices: :class:`EquityMarks` carries
-    those, and a position's value follows from :func:`hub.marking.equity`.
+    those, and :class:`AccountQuery` asks for the value now. ``positions``
+    lists every instrument ever traded, flat ones too, in first-trade order.
     """
 
     cash: float

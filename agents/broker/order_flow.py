@@ -115,10 +115,10 @@ class OrderFlow:
             self.halted = reason
 
     def on_end(self, msg: EndOfData) -> None:
-        """Orders for an instrument that never had a bar are rejected now."""
+        """Orders for an instrument that never had a bar are rejected now (unless halted)."""
         self.marks.flush()
         for instrument, book in self.books.items():
-            if not book.seen:
+            if not book.seen and self.halted is None:
                 orders, book.submitted = book.submitted, []
                 for order in orders:
                     self._reject(msg.ts, order, f"unknown instrument: no bar for {instrument!r} before end of data")

@@ -260,3 +260,6 @@ def test_a_halt_mid_bar_stops_the_order_work_at_once_and_bars_are_still_marked()
     rig.bar(bar(2, 10.2, 10.8, 10.0, 10.6))
     assert rig.rec.kinds() == ["OrderAccepted"] and rig.broker.open_order_count() == 2
     assert [m[0] for m in rig.rec.marks] == [bar(i, 1, 1, 1, 1).ts for i in range(3)]
+    rig.submit(BUY, 1, instrument="NOPE")
+    rig.bus.publish(K.END_OF_DATA, EndOfData(0))
+    assert rig.rec.kinds() == ["OrderAccepted"]  # not even the unknown instrument's rejection
