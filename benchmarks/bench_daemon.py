@@ -202,13 +202,54 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         if process.is_alive():
             process.kill()
     flood = slow_strategy_under_flood(ctx, args.seconds)
+    overhead = profiler_overhead()
     for row in results:
         lat, lag = row["latency_ms"], row["lag_ms"]
         print(json.dumps({"rate": row["rate"], "latency_p99_ms": round(percentile(lat, 0.99), 3),
                           "lag_p99_ms": round(percentile(lag, 0.99), 3),
                           "rss_growth_mb": round(row["rss_after"] - row["rss_before"], 1)}))
     print(json.dumps(flood))
-    return [*results, flood]
+    print(json.dumps(overhead))
+    return [*results, flood, overhead]
+
+
+def profiler_overhead(bars: int = 300_000, rounds: int = 3) -> dict[str, Any]:
+    """What profiling costs the profiled run: a backtest with py-spy sampling it (``--profile``) and without.
+
+    Best of ``rounds`` interleaved runs each, CPU seconds of this process (py-spy's own work is in its
+    process, on the other core) and wall seconds. Target: under 5% while sampling; off, no code runs.
+    """
+    from dataclasses import replace
+
+    from benchmarks.datagen import ohlcv_file
+    from engine.backtest.driver import run_backtest
+    from engine.config import load_config
+    from engine.runtime.profiling import ProfileRun
+
+    data = ohlcv_file(bars)
+    config = load_config(None)
+    config = replace(config, data=replace(config.data, paths=(str(data),)), strategy=StrategyConfig(name="sma_cross"))
+    best: dict[bool, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        for _ in range(rounds):
+            for profiled in (False, True):
+                run_config = replace(config, output=replace(config.output, dir=os.path.join(directory, "out")))
+                cpu, wall = time.process_time(), time.perf_counter()
+                if profiled:
+                    with ProfileRun(os.path.join(directory, "p.json")):
+                        run_backtest(run_config)
+                else:
+                    run_backtest(run_config)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                old = best.get(profiled, (float("inf"), float("inf")))
+                best[profiled] = (min(old[0], cpu), min(old[1], wall))
+    (cpu_off, wall_off), (cpu_on, wall_on) = best[False], best[True]
+    row = {"phase": f"profiler overhead, backtest of {bars:,} bars", "cpu_s_off": round(cpu_off, 3),
+           "cpu_s_sampling": round(cpu_on, 3), "cpu_overhead_pct": round(100 * (cpu_on / cpu_off - 1), 1),
+           "wall_overhead_pct": round(100 * (wall_on / wall_off - 1), 1)}
+    print(f"  profiling (py-spy, 100 samples/s): CPU {row['cpu_overhead_pct']:+.1f}%, wall {row['wall_overhead_pct']:+.1f}% "
+          "(target under 5%; nothing runs when off)")
+    return row
 
 
 def slow_strategy_under_flood(ctx: Any, seconds: float) -> dict[str, Any]:

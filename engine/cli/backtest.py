@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import Any
 
@@ -20,6 +21,8 @@ def add_backtest_command(commands: Any) -> None:
     backtest.add_argument("--out", metavar="DIR", help="output directory (default results/<run-id>)")
     backtest.add_argument("--no-report", dest="report", action="store_false", default=None,
                           help="do not write report.html ([output] report = false)")
+    backtest.add_argument("--profile", metavar="FILE",
+                          help="write a speedscope profile of the run here (py-spy, sampled from outside the process)")
     backtest.set_defaults(func=cmd_backtest)
 
 
@@ -30,7 +33,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     config = file_overrides(config_from_args(args), args, args.data)
     config = override(config, "broker", fill_on_close=args.fill_on_close)
     config = override(config, "output", dir=args.out, report=args.report)
-    with metrics_for(config) as metrics:
+    with contextlib.ExitStack() as stack:
+        if args.profile:
+            from engine.runtime.profiling import ProfileRun
+
+            stack.enter_context(ProfileRun(args.profile))
+        metrics = stack.enter_context(metrics_for(config))
         result = run_backtest(config, monitor=metrics.monitor if metrics else None, on_bus=metrics.attach if metrics else None)
     print_summary(result.summary, result.out_dir)
     for note in result.summary.get("data_notes") or ():

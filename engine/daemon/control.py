@@ -2,7 +2,8 @@
 
 ``GET /health`` -> ``{"ok": true}``; ``GET /status`` -> the status
 collector's snapshot; ``POST /stop`` -> asks the daemon to stop gracefully
-(202); ``GET /ws`` -> a WebSocket that pushes a snapshot every
+(202); ``GET /profile?seconds=N`` -> N seconds of the running daemon sampled
+by py-spy, as speedscope JSON (:mod:`engine.runtime.profiling`); ``GET /ws`` -> a WebSocket that pushes a snapshot every
 ``push_interval`` seconds (250 ms) until the client or the daemon closes it.
 
 Bound to 127.0.0.1 by default. A non-loopback address is refused unless a
@@ -40,6 +41,7 @@ import logwood
 import msgspec
 from aiohttp import WSMsgType, web
 
+from engine.runtime.profiling import ProfilerUnavailable, profile_process
 from engine.runtime.ticker import RealTimeTicker
 
 Snapshot = Callable[[], dict[str, Any] | Awaitable[dict[str, Any]]]
@@ -71,6 +73,7 @@ def parse_listen(address: str) -> tuple[str, int]:
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 CONTROL_HEADER = "X-Engine-Control"
 STATE_CHANGING = frozenset({("POST", "/stop"), ("GET", "/profile")})
+MAX_PROFILE_S = 60
 
 
 def host_name(header: str) -> str:
@@ -88,14 +91,18 @@ def _dumps(value: Any) -> str:
 class ControlServer:
     def __init__(self, snapshot: Snapshot, request_stop: Callable[[str], None], host: str = "127.0.0.1",
                  port: int = 0, token: str | None = None, push_interval: float = 0.25,
-                 allowed_hosts: tuple[str, ...] = (), health: Callable[[], dict[str, Any]] | None = None) -> None:
+                 allowed_hosts: tuple[str, ...] = (), health: Callable[[], dict[str, Any]] | None = None,
+                 profile: Callable[[float], Awaitable[bytes]] | None = None) -> None:
         """``snapshot()`` may return the status or an awaitable of it (taken on another loop);
-        ``health()`` adds to ``/health``'s answer (its ``ok`` decides the HTTP status: 200 or 503)."""
+        ``health()`` adds to ``/health``'s answer (its ``ok`` decides the HTTP status: 200 or 503);
+        ``profile(seconds)`` gives ``/profile`` its speedscope JSON (default: py-spy on this process)."""
         if not is_loopback(host) and not token:
             raise ValueError(f"refusing to serve control on non-loopback {host!r} without a token "
                              "(set [daemon] control_token or bind 127.0.0.1)")
         self.snapshot = snapshot
         self.health_of = health
+        self.profile_of = profile or profile_process
+        self._profiling = False
         self.request_stop = request_stop
         self.host = host
         self.port = port
@@ -114,6 +121,7 @@ class ControlServer:
             web.get("/status", self.status),
             web.post("/stop", self.stop),
             web.get("/ws", self.websocket),
+            web.get("/profile", self.profile),
         ])
 
     # ------------------------------------------------------------ the checks, outermost first
@@ -221,6 +229,28 @@ class ControlServer:
         self._log.warning("Stop requested over the control API from %s", str(request.remote))
         self.request_stop("control API")
         return web.json_response({"stopping": True}, status=202)
+
+    async def profile(self, request: web.Request) -> web.Response:
+        """``?seconds=N`` (1..60, default 5) of the running daemon as speedscope JSON, one profile at a time."""
+        try:
+            seconds = float(request.query.get("seconds", "5"))
+        except ValueError:
+            seconds = -1.0
+        if not 1 <= seconds <= MAX_PROFILE_S:
+            return self._refuse(request, 400, f"seconds must be a number from 1 to {MAX_PROFILE_S}")
+        if self._profiling:
+            return self._refuse(request, 409, "a profile is being taken")
+        self._profiling = True
+        try:
+            self._log.warning("Profiling the daemon for %.0f s (asked from %s)", seconds, str(request.remote))
+            body = await self.profile_of(seconds)
+        except ProfilerUnavailable as exc:
+            self._log.error("Profile failed: %s", str(exc))
+            return web.json_response({"error": str(exc)}, status=503)
+        finally:
+            self._profiling = False
+        return web.Response(body=body, content_type="application/json", headers={
+            "Content-Disposition": 'attachment; filename="daemon.speedscope.json"'})
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=None)

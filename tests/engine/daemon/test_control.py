@@ -265,3 +265,29 @@ def test_malformed_requests_get_a_4xx_and_one_log_line_never_a_traceback(logwood
         assert b"Traceback" not in answer
     assert not logwood_handler_mock["ERROR"]
     assert all("Traceback" not in w for w in logwood_handler_mock["WARNING"])
+
+
+# ---------------------------------------------------------------- profiling in production
+
+
+def test_profile_returns_speedscope_json_of_the_running_process_and_is_protected_like_stop():
+    async def main():
+        _, collector, server, _ = await serving()
+        answers = {
+            "no header": await request(server, "GET", "/profile?seconds=1"),
+            "evil origin": await request(server, "GET", "/profile?seconds=1", {"Origin": "http://evil.example",
+                                                                              "X-Engine-Control": "1"}),
+            "bad seconds": await request(server, "GET", "/profile?seconds=abc", {"X-Engine-Control": "1"}),
+            "too long": await request(server, "GET", "/profile?seconds=3600", {"X-Engine-Control": "1"}),
+            "operator": await request(server, "GET", "/profile?seconds=1", {"X-Engine-Control": "1"}),
+        }
+        await server.close()
+        await collector.lag.stop()
+        return answers
+
+    answers = run(main)
+    assert {k: s for k, (s, _) in answers.items()} == {"no header": 403, "evil origin": 403, "bad seconds": 400,
+                                                       "too long": 400, "operator": 200}
+    profile = json.loads(answers["operator"][1])
+    assert "speedscope" in profile["$schema"] and profile["profiles"]
+    assert any("control" in frame.get("file", "") for frame in profile["shared"]["frames"])  # it saw this process
