@@ -1,6 +1,8 @@
 """The control server (aiohttp): health, status, a graceful stop and a WebSocket of state snapshots.
 
-``GET /health`` -> ``{"ok": true}``; ``GET /status`` -> the status
+``GET /`` -> the live dashboard (``static/dashboard.html``: equity curve,
+cash, positions with P&L, open orders, recent fills and rejections, loop lag,
+queues, errors, from ``/ws``); ``GET /health`` -> ``{"ok": true}``; ``GET /status`` -> the status
 collector's snapshot; ``POST /stop`` -> asks the daemon to stop gracefully
 (202); ``GET /profile?seconds=N`` -> N seconds of the running daemon sampled
 by py-spy, as speedscope JSON (:mod:`engine.runtime.profiling`); ``GET /ws`` -> a WebSocket that pushes a snapshot every
@@ -35,6 +37,7 @@ import hmac
 import inspect
 import ipaddress
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import logwood
@@ -74,6 +77,7 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 CONTROL_HEADER = "X-Engine-Control"
 STATE_CHANGING = frozenset({("POST", "/stop"), ("GET", "/profile")})
 MAX_PROFILE_S = 60
+DASHBOARD = Path(__file__).with_name("static") / "dashboard.html"
 
 
 def host_name(header: str) -> str:
@@ -117,6 +121,7 @@ class ControlServer:
         self._sockets: set[web.WebSocketResponse] = set()
         self.app = web.Application(middlewares=[self._contained, self._same_origin, self._auth])
         self.app.add_routes([
+            web.get("/", self.dashboard),
             web.get("/health", self.health),
             web.get("/status", self.status),
             web.post("/stop", self.stop),
@@ -211,6 +216,12 @@ class ControlServer:
             self._runner = None
 
     # ------------------------------------------------------------ routes
+
+    async def dashboard(self, request: web.Request) -> web.Response:
+        """The live dashboard: one static page that reads ``/ws`` (same origin, so the checks let it in)."""
+        return web.Response(body=DASHBOARD.read_bytes(), content_type="text/html", charset="utf-8",
+                            headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+                                     "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-ancestors 'none'"})
 
     async def health(self, request: web.Request) -> web.Response:
         answer = {"ok": True, **(self.health_of() if self.health_of is not None else {})}

@@ -30,6 +30,7 @@ from hub.messages import (
 )
 
 RECENT_ERRORS = 20
+RECENT_ORDERS = 20  # fills and rejections kept for the dashboard
 
 
 def iso(ts_ns: int) -> str | None:
@@ -99,6 +100,8 @@ class StatusCollector(Agent):
         self.fills = 0
         self.errors = 0
         self.recent_errors: deque[dict[str, Any]] = deque(maxlen=RECENT_ERRORS)
+        self.recent_fills: deque[dict[str, Any]] = deque(maxlen=RECENT_ORDERS)
+        self.recent_rejections: deque[dict[str, Any]] = deque(maxlen=RECENT_ORDERS)
         self.state = "starting"
 
     def attach(self) -> None:
@@ -110,7 +113,7 @@ class StatusCollector(Agent):
         sub(self.name, K.EQUITY_MARKS, self._on_marks)
         sub(self.name, K.SUBMIT_ORDER, self._on_submit)
         sub(self.name, K.FILL, self._on_fill)
-        sub(self.name, K.ORDER_REJECTED, self._on_done)
+        sub(self.name, K.ORDER_REJECTED, self._on_reject)
         sub(self.name, K.ORDER_CANCELED, self._on_done)
         sub(self.name, K.AGENT_ERROR, self._on_error)
 
@@ -152,6 +155,8 @@ class StatusCollector(Agent):
 
     def _on_fill(self, msg: Fill) -> None:
         self.fills += 1
+        self.recent_fills.append({"ts": msg.ts, "order_id": msg.order_id, "instrument": msg.instrument,
+                                  "side": msg.side, "size": msg.size, "price": msg.price})
         self.cash = msg.cash
         held = self.positions.get(msg.instrument)
         if held is None:
@@ -163,6 +168,11 @@ class StatusCollector(Agent):
             held["last_price"] = msg.price
         if msg.remaining <= 0:
             self.open_orders.pop(msg.order_id, None)
+
+    def _on_reject(self, msg: OrderRejected) -> None:
+        self.recent_rejections.append({"ts": msg.ts, "order_id": msg.order_id, "instrument": msg.instrument,
+                                       "reason": msg.reason})
+        self._on_done(msg)
 
     def _on_done(self, msg: OrderRejected | OrderCanceled) -> None:
         self.open_orders.pop(msg.order_id, None)
@@ -205,6 +215,8 @@ class StatusCollector(Agent):
             "queues": self.queues(),
             "agents": self.agents(),
             "errors": {"count": self.errors, "recent": list(self.recent_errors)},
+            "recent_fills": list(self.recent_fills),
+            "recent_rejections": list(self.recent_rejections),
         }
         for name, source in self.sources.items():
             snap[name] = source()
