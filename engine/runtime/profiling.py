@@ -43,19 +43,20 @@ def py_spy() -> str:
     return found
 
 
-def record_command(pid: int, out: str, seconds: float | None = None, rate: int = RATE) -> list[str]:
+def record_command(pid: int, out: str, seconds: float | None = None, rate: int = RATE, idle: bool = False) -> list[str]:
+    """``idle``: sample waiting threads too (a daemon mostly waits, and where it waits matters)."""
     command = [py_spy(), "record", "--pid", str(pid), "--format", "speedscope", "--output", out,
-               "--rate", str(rate), "--nonblocking", "--threads"]
+               "--rate", str(rate), "--nonblocking", "--threads"] + (["--idle"] if idle else [])
     if seconds is not None:
         command += ["--duration", str(max(1, round(seconds)))]
     return command
 
 
 async def profile_process(seconds: float, pid: int | None = None) -> bytes:
-    """Speedscope JSON of ``seconds`` of this process (or ``pid``), sampled from outside."""
+    """Speedscope JSON of ``seconds`` of this process (or ``pid``), every thread, waiting ones too."""
     with tempfile.TemporaryDirectory() as directory:
         out = os.path.join(directory, "profile.speedscope.json")
-        child = await asyncio.create_subprocess_exec(*record_command(pid or os.getpid(), out, seconds),
+        child = await asyncio.create_subprocess_exec(*record_command(pid or os.getpid(), out, seconds, idle=True),
                                                      stdout=asyncio.subprocess.DEVNULL,
                                                      stderr=asyncio.subprocess.PIPE)
         _, err = await child.communicate()

@@ -66,8 +66,10 @@ class FullDisk:
 def test_a_journal_write_failure_halts_order_flow_and_the_stop_exits_non_zero(tmp_path):
     journal = tmp_path / "journal"
     disk = FullDisk(after=40)
-    result = run(replay_config(tmp_path, journal), journal_options={"write": disk.write})
+    told: list[str] = []  # the operator's hook (run_daemon sends the StatsD gauge daemon.halted from it)
+    result = run(replay_config(tmp_path, journal), journal_options={"write": disk.write}, on_halt=told.append)
     status = result.status
+    assert len(told) == 1 and "No space left on device" in told[0]
     flow = status["order_flow"]
     assert result.exit_code == EXIT_HALTED
     assert status["state"] == "stopped" and "No space left on device" in flow["halted"]
