@@ -31,6 +31,7 @@ from hub.messages import (
 
 RECENT_ERRORS = 20
 RECENT_ORDERS = 20  # fills and rejections kept for the dashboard
+CURVE_POINTS = 300  # the latest marks (ts, equity) the status carries: a dashboard opened late still has a curve
 
 
 def iso(ts_ns: int) -> str | None:
@@ -101,6 +102,7 @@ class StatusCollector(Agent):
         self.errors = 0
         self.recent_errors: deque[dict[str, Any]] = deque(maxlen=RECENT_ERRORS)
         self.recent_fills: deque[dict[str, Any]] = deque(maxlen=RECENT_ORDERS)
+        self.curve: deque[tuple[int, float]] = deque(maxlen=CURVE_POINTS)
         self.recent_rejections: deque[dict[str, Any]] = deque(maxlen=RECENT_ORDERS)
         self.state = "starting"
 
@@ -149,6 +151,7 @@ class StatusCollector(Agent):
         """The latest mark to market (the daemon's broker publishes one per bar)."""
         self.cash = msg.cash[-1]
         self.equity = msg.equity[-1]
+        self.curve.extend(zip(msg.stamps, msg.equity, strict=True))
 
     def _on_submit(self, msg: SubmitOrder) -> None:
         self.open_orders[msg.order_id] = msg.instrument
@@ -216,6 +219,7 @@ class StatusCollector(Agent):
             "agents": self.agents(),
             "errors": {"count": self.errors, "recent": list(self.recent_errors)},
             "recent_fills": list(self.recent_fills),
+            "equity_curve": list(self.curve),
             "recent_rejections": list(self.recent_rejections),
         }
         for name, source in self.sources.items():

@@ -68,3 +68,4 @@ def test_the_dashboard_shows_what_status_says(browser):
         assert row[5] == f"{p['realized_pnl']:.2f}"
     assert [r[0] for r in page["fills"]] == [f["order_id"] for f in reversed(status["recent_fills"])]
     assert [r[0] for r in page["queues"]] == list(status["queues"])
+    assert len(page["points"]) == len(status["equity_curve"]) >= 2  # the curve holds every mark the status has
